@@ -1,0 +1,1 @@
+"""Shapes, surfaces and their intersections with straight flights."""

@@ -1,0 +1,13 @@
+"""emmc: Monte Carlo transport of Fermi-surface electrons and electromigration forces.
+
+Python API (the same as the ``emmc`` command line)::
+
+    import mc
+    case = mc.load_case("point_contact_ballistic.toml", histories=200_000)
+    table = mc.run(case)            # pandas DataFrame, SPEC §6 columns
+"""
+
+from mc.errors import ConfigError
+from mc.case import load_case, parse_case, run, write_results
+
+__all__ = ["ConfigError", "load_case", "parse_case", "run", "write_results"]

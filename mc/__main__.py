@@ -1,0 +1,5 @@
+import sys
+
+from mc.cli import main
+
+sys.exit(main())

@@ -1,0 +1,103 @@
+"""The batch loop shared by every Monte Carlo system.
+
+Histories 0..N-1 are split into B consecutive batches.  A system supplies a
+kernel ``kernel(first_history, count) -> (n_chunks, n_scores)`` array: the
+kernel runs ``count`` histories starting at ``first_history`` in chunks of
+:data:`CHUNK` histories (a ``prange`` over chunks, each chunk accumulating
+into its own row), so no two threads ever write the same memory.  Chunk
+boundaries and the order of every reduction are fixed by the history
+indices alone, hence the totals are bit-identical for any thread count.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable
+
+import numba
+import numpy as np
+from tqdm import tqdm
+
+CHUNK = 2048
+"""Histories per accumulator row (fixed: part of what makes results thread-independent)."""
+
+_CALL_HISTORIES = CHUNK * 512
+"""Largest number of histories per kernel call (keeps the progress bar moving)."""
+
+
+@dataclass
+class BatchTotals:
+    """Summed scores of each batch: ``totals[b, s]``, histories per batch and wall time."""
+
+    totals: np.ndarray
+    histories: np.ndarray
+    seconds: float
+
+
+def batch_sizes(histories: int, batches: int) -> np.ndarray:
+    base, extra = divmod(histories, batches)
+    return np.array([base + (1 if b < extra else 0) for b in range(batches)], dtype=np.int64)
+
+
+def n_chunks(count: int) -> int:
+    return (count + CHUNK - 1) // CHUNK
+
+
+@contextmanager
+def thread_count(threads: int | None):
+    """Run numba parallel regions with ``threads`` threads, restoring the previous setting."""
+    if threads is None:
+        yield
+        return
+    threads = max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS))
+    previous = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
+def show_progress(requested: bool) -> bool:
+    return requested and sys.stderr.isatty()
+
+
+def run_batches(
+    kernel: Callable[[int, int], np.ndarray],
+    histories: int,
+    batches: int,
+    *,
+    progress: bool = False,
+    label: str = "histories",
+) -> BatchTotals:
+    """Run all batches through ``kernel`` and return the per-batch totals."""
+    sizes = batch_sizes(histories, batches)
+    totals = None
+    start = time.perf_counter()
+    bar = tqdm(
+        total=histories,
+        unit=" hist",
+        unit_scale=True,
+        desc=label,
+        delay=2.0,
+        disable=not show_progress(progress),
+        file=sys.stderr,
+    )
+    first = 0
+    with bar:
+        for b, size in enumerate(sizes):
+            done = 0
+            while done < size:
+                count = int(min(_CALL_HISTORIES, size - done))
+                chunk_totals = kernel(first + done, count)
+                call_total = chunk_totals.sum(axis=0)
+                if totals is None:
+                    totals = np.zeros((batches,) + call_total.shape)
+                totals[b] += call_total
+                done += count
+                bar.update(count)
+            first += int(size)
+    return BatchTotals(totals=totals, histories=sizes, seconds=time.perf_counter() - start)

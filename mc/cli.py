@@ -1,0 +1,110 @@
+"""The ``emmc`` command line: one entry point for everything a user does.
+
+    emmc run CASE.toml --out DIR [--histories N] [--seed S] [--threads T] [--plot]
+    emmc reproduce --out DIR [--quick]
+
+Bad input prints one line ``emmc: error: KEY: REASON`` and exits with status 2
+before any work starts; nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from mc.errors import ConfigError
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit status 2)."""
+
+    def error(self, message):
+        raise ConfigError("arguments", message)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        return int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="emmc", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="simulate one TOML case and write results.csv / results.parquet")
+    run.add_argument("config", help="case file (TOML)")
+    run.add_argument("--out", required=True, help="output directory")
+    run.add_argument("--histories", type=_positive_int, help="override the case's number of histories")
+    run.add_argument("--seed", type=_positive_int, help="override the case's seed")
+    run.add_argument("--batches", type=_positive_int, help="override the case's number of batches")
+    run.add_argument("--threads", type=_positive_int, help="numba threads (results do not depend on it)")
+    run.add_argument("--plot", action="store_true", help="also draw the case's figures as PNG into --out")
+    run.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
+    run.set_defaults(handler=_cmd_run)
+
+    reproduce = sub.add_parser("reproduce", help="run the paper-reproduction campaign in runs/")
+    reproduce.add_argument("--out", required=True, help="output directory")
+    reproduce.add_argument("--quick", action="store_true", help="small histories (about a minute)")
+    reproduce.add_argument("--threads", type=_positive_int)
+    reproduce.add_argument("--quiet", action="store_true")
+    reproduce.set_defaults(handler=_cmd_reproduce)
+    return parser
+
+
+def _summary(frame) -> str:
+    from observables.report import summary_text
+
+    return summary_text(frame)
+
+
+def _cmd_run(args) -> int:
+    import mc
+
+    case = mc.load_case(args.config, histories=args.histories, seed=args.seed, batches=args.batches)
+    if args.threads is not None and args.threads < 1:
+        raise ConfigError("--threads", f"must be >= 1, got {args.threads}")
+    frame = mc.run(case, threads=args.threads, progress=not args.quiet)
+    written = mc.write_results(frame, args.out)
+    if args.plot:
+        from mc.systems import system_module
+
+        module = system_module(case.kind)
+        if hasattr(module, "plot"):
+            written += module.plot(case, frame, Path(args.out))
+    if not args.quiet:
+        print(_summary(frame))
+        for path in written:
+            print(f"wrote {path}")
+    return 0
+
+
+def _cmd_reproduce(args) -> int:
+    from runs.reproduce import reproduce
+
+    written = reproduce(Path(args.out), quick=args.quick, threads=args.threads, progress=not args.quiet)
+    if not args.quiet:
+        for path in written:
+            print(f"wrote {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return args.handler(args)
+    except ConfigError as exc:
+        print(f"emmc: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("emmc: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""Registry of simulated systems, selected by ``[geometry] kind``.
+
+Each system module provides
+
+* ``parse(root, geometry, settings)`` (``root`` and ``geometry`` are
+  :class:`mc.config.Table`, ``settings`` the shared :class:`mc.config.RunSettings`)
+  returning its validated model; it consumes every key it understands,
+  unknown keys are then rejected by the caller;
+* ``simulate(case, *, progress: bool) -> observables.tables.ResultRows``, and
+* optionally ``plot(case, frame, out_dir) -> list[Path]`` for ``emmc run --plot``.
+
+Modules are imported lazily so that a case only compiles the kernels it uses.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+SYSTEMS = {
+    "aperture": "mc.point_contact",
+}
+
+
+def system_module(kind: str) -> ModuleType:
+    return importlib.import_module(SYSTEMS[kind])

@@ -1,0 +1,1 @@
+"""Tallies, estimators, statistics, analytic references and result tables."""

@@ -1,0 +1,1 @@
+"""Campaign definitions (TOML) and the scripts that reproduce the papers."""
