@@ -30,6 +30,14 @@ class Estimate:
     def shifted(self, offset) -> "Estimate":
         return Estimate(self.mean + offset, self.stderr)
 
+    def unscored_as_nan(self) -> "Estimate":
+        """Mark estimates that no history contributed to (stderr exactly 0) as unknown.
+
+        A tally that nothing reached is not known to be zero: its standard error
+        is NaN, never a misleading 0 +- 0."""
+        stderr = np.asarray(self.stderr, dtype=float)
+        return Estimate(self.mean, np.where(stderr > 0.0, stderr, np.nan))
+
 
 def batch_estimate(batch_totals: np.ndarray, batch_histories: np.ndarray) -> Estimate:
     """Per-history mean and its standard error from batch totals.

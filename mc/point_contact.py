@@ -1,0 +1,268 @@
+"""The point-contact system (``[geometry] kind = "aperture"``): Sorbello Sec. III C.
+
+config -> :class:`PointContactModel` (validated) -> transport kernel
+(:func:`mc.transport.point_contact_histories`) -> batch totals -> estimates
+with references -> results rows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from geometry.aperture import WALL_KINDS, Aperture
+from mc.batches import run_batches
+from mc.config import RunSettings, Table
+from mc.sources import APERTURE_SOURCE, SOURCE_KINDS, source_strength
+from mc.transport import point_contact_histories
+from observables.analytic import point_contact as closed_form
+from observables.statistics import Estimate, batch_estimate, figure_of_merit
+from observables.tables import ResultRows
+from observables.tallies import MESH_SCORES, PROBE_SCORES, CylindricalMesh, ScoreLayout
+
+TALLY_KINDS = ("current", "density", "current_density")
+DEFAULT_PROBE_RADIUS = 0.5
+DEFAULT_RESERVOIR_RADIUS = 200.0
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A ball of ``radius`` around ``centre`` on which density and current density are tallied."""
+
+    centre: tuple[float, float, float]
+    radius: float
+
+
+@dataclass
+class PointContactModel:
+    aperture: Aperture
+    source: str
+    reservoir_radius: float
+    tallies: set[str] = field(default_factory=set)
+    density_probes: list[Probe] = field(default_factory=list)
+    current_probes: list[Probe] = field(default_factory=list)
+    mesh: CylindricalMesh | None = None
+
+    @property
+    def probes(self) -> list[Probe]:
+        """All distinct probe balls, in order of first appearance (each is tallied once)."""
+        seen: dict[Probe, None] = {}
+        for probe in self.density_probes + self.current_probes:
+            seen.setdefault(probe, None)
+        return list(seen)
+
+
+def _parse_mesh(table: Table) -> CylindricalMesh:
+    mesh = CylindricalMesh(
+        rho_max=float(table.number("rho_max", gt=0.0)),
+        n_rho=int(table.number("n_rho", ge=1, integer=True)),
+        z_min=float(table.number("z_min")),
+        z_max=float(table.number("z_max")),
+        n_z=int(table.number("n_z", ge=1, integer=True)),
+    )
+    table.finish()
+    if mesh.z_max <= mesh.z_min:
+        raise table.error("z_max", f"must exceed z_min ({mesh.z_min}), got {mesh.z_max}")
+    if mesh.n_rho * mesh.n_z > 1_000_000:
+        raise table.error("n_rho", "mesh has more than 10^6 cells")
+    if mesh.z_min < 0.0 < mesh.z_max:
+        edges = mesh.z_edges
+        if np.min(np.abs(edges)) > 1e-9 * (mesh.z_max - mesh.z_min):
+            raise table.error("n_z", "the wall plane z = 0 must be a cell edge (cells may not straddle the wall)")
+    return mesh
+
+
+def parse(root: Table, geometry: Table, settings: RunSettings) -> PointContactModel:
+    radius = float(geometry.number("radius", gt=0.0))
+    wall = geometry.string("wall", "specular", choices=tuple(WALL_KINDS))
+    aperture = Aperture(radius=radius, wall=wall)
+
+    source = root.table("source", {})
+    source_kind = source.string("kind", "aperture", choices=tuple(SOURCE_KINDS))
+    default_radius = DEFAULT_RESERVOIR_RADIUS if source_kind == "reservoir" else math.inf
+    reservoir_radius = float(source.number("reservoir_radius", default_radius, gt=0.0))
+    if reservoir_radius != math.inf and reservoir_radius <= radius:
+        raise source.error("reservoir_radius", f"must exceed the hole radius {radius}, got {reservoir_radius}")
+    source.finish()
+
+    model = PointContactModel(aperture=aperture, source=source_kind, reservoir_radius=reservoir_radius)
+    tallies = root.tables("tallies")
+    if not tallies:
+        raise root.error("tallies", "at least one [[tallies]] table is required")
+    for tally in tallies:
+        kind = tally.string("kind", choices=TALLY_KINDS)
+        model.tallies.add(kind)
+        if kind == "current":
+            tally.finish()
+            continue
+        if "probes" not in tally and "mesh" not in tally:
+            raise tally.error("probes", f"a {kind} tally needs probes or a mesh")
+        if "probes" in tally:
+            probe_radius = float(tally.number("probe_radius", DEFAULT_PROBE_RADIUS, gt=0.0))
+            for i, centre in enumerate(tally.vectors("probes")):
+                if aperture.wall_hits_ball(centre, probe_radius):
+                    raise tally.error(f"probes[{i}]", f"probe ball of radius {probe_radius} at {list(centre)} cuts the wall plane z = 0")
+                if math.hypot(*centre) + probe_radius > reservoir_radius:
+                    raise tally.error(f"probes[{i}]", f"probe at {list(centre)} is not inside the simulated ball of radius {reservoir_radius}")
+                probes = model.density_probes if kind == "density" else model.current_probes
+                probes.append(Probe(centre=centre, radius=probe_radius))
+        if "mesh" in tally:
+            mesh = _parse_mesh(tally.table("mesh"))
+            if model.mesh is not None and model.mesh != mesh:
+                raise tally.error("mesh", "all tallies of a case must share one cylindrical mesh")
+            corner = math.hypot(mesh.rho_max, max(abs(mesh.z_min), abs(mesh.z_max)))
+            if corner > reservoir_radius:
+                raise tally.error("mesh", f"extends to {corner:g}, beyond the simulated ball of radius {reservoir_radius}")
+            model.mesh = mesh
+        tally.finish()
+    return model
+
+
+@dataclass
+class PointContactTotals:
+    """Estimates of one run, in reduced units, before they become table rows."""
+
+    current: Estimate
+    probe_density: Estimate          # (n_probes,)
+    probe_current_density: Estimate  # (n_probes, 3)
+    mesh_density: Estimate | None    # (n_rho, n_z)
+    mesh_current_density: Estimate | None  # (n_rho, n_z, 2): rho and z components
+    seconds: float
+
+
+def transport(model: PointContactModel, settings: RunSettings, *, progress: bool = False) -> PointContactTotals:
+    """Run the kernel over all batches and turn batch totals into estimates (reduced units)."""
+    probes = model.probes
+    centres = np.array([p.centre for p in probes], dtype=np.float64).reshape(-1, 3)
+    radii = np.array([p.radius for p in probes], dtype=np.float64)
+    mesh = model.mesh
+    if mesh is not None:
+        bounds, shape = mesh.as_arrays()
+    else:
+        bounds, shape = np.zeros(3), np.zeros(2, dtype=np.int64)
+    layout = ScoreLayout(n_probes=len(probes), n_mesh_cells=int(shape[0] * shape[1]))
+    source_kind = SOURCE_KINDS[model.source]
+    wall_kind = WALL_KINDS[model.aperture.wall]
+    a = model.aperture.radius
+
+    def kernel(first: int, count: int) -> np.ndarray:
+        return point_contact_histories(settings.seed, first, count, source_kind, a, wall_kind,
+                                       model.reservoir_radius, centres, radii, bounds, shape, layout.size)
+
+    batches = run_batches(kernel, settings.histories, settings.batches, progress=progress, label=settings.name)
+    per_history = source_strength(source_kind, a, model.reservoir_radius)
+    scores = batch_estimate(batches.totals, batches.histories).scaled(per_history).unscored_as_nan()
+    aperture_source = source_kind == APERTURE_SOURCE
+
+    current = scores[layout.current]
+    if aperture_source:
+        # every +1 particle of the equivalent source is the Sharvin flux through the hole;
+        # later crossings (none in the ballistic case) add to it
+        crossings = batch_estimate(batches.totals[:, layout.current], batches.histories).scaled(per_history)
+        current = crossings.shifted(closed_form.sharvin_current(a))
+
+    probe_block = scores[layout.probes:layout.mesh]
+    probe_volumes = 4.0 / 3.0 * np.pi * radii**3
+    time_in_probe = Estimate(probe_block.mean.reshape(-1, PROBE_SCORES), probe_block.stderr.reshape(-1, PROBE_SCORES))
+    probe_density = time_in_probe[:, 0].scaled(1.0 / (closed_form.DENSITY_OF_STATES * probe_volumes))
+    if aperture_source:
+        probe_density = probe_density.shifted(np.where(centres[:, 2] < 0.0, 1.0, 0.0))
+    probe_current = time_in_probe[:, 1:].scaled(1.0 / probe_volumes[:, None])
+
+    mesh_density = mesh_current = None
+    if mesh is not None:
+        block = scores[layout.mesh:layout.size]
+        cells = Estimate(block.mean.reshape(mesh.n_rho, mesh.n_z, MESH_SCORES), block.stderr.reshape(mesh.n_rho, mesh.n_z, MESH_SCORES))
+        volumes = mesh.cell_volumes
+        mesh_density = cells[:, :, 0].scaled(1.0 / (closed_form.DENSITY_OF_STATES * volumes))
+        if aperture_source:
+            z_centres = 0.5 * (mesh.z_edges[1:] + mesh.z_edges[:-1])
+            mesh_density = mesh_density.shifted(np.where(z_centres < 0.0, 1.0, 0.0)[None, :])
+        mesh_current = cells[:, :, 1:].scaled(1.0 / volumes[:, :, None])
+    return PointContactTotals(current, probe_density, probe_current, mesh_density, mesh_current, batches.seconds)
+
+
+def _cartesian_current(field_rho_z, x, y):
+    """(j_x, j_y, j_z) from the cylindrical components of the closed form."""
+    j_rho, j_z = field_rho_z
+    rho = np.hypot(x, y)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos_phi = np.where(rho > 0, x / rho, 0.0)
+        sin_phi = np.where(rho > 0, y / rho, 0.0)
+    return j_rho * cos_phi, j_rho * sin_phi, j_z
+
+
+def simulate(case, *, progress: bool = False) -> ResultRows:
+    model: PointContactModel = case.model
+    settings: RunSettings = case.settings
+    totals = transport(model, settings, progress=progress)
+    a = model.aperture.radius
+    seconds = totals.seconds
+    rows = ResultRows(case.name, source=model.source, wall=model.aperture.wall, radius=a, seconds=seconds)
+
+    def fom(estimate):
+        return float(figure_of_merit(estimate, seconds))
+
+    if "current" in model.tallies:
+        I = totals.current
+        rows.add("current", I.mean, I.stderr, closed_form.sharvin_current(a), tally="global", fom=fom(I))
+        resistance = Estimate(1.0 / I.mean, I.stderr / I.mean**2)
+        rows.add("resistance", resistance.mean, resistance.stderr, closed_form.sharvin_resistance(a),
+                 tally="global", fom=fom(resistance))
+
+    def density_at(x, y, z):
+        return closed_form.excess_density(np.hypot(x, y), z, a)
+
+    def current_at(x, y, z):
+        return _cartesian_current(closed_form.current_density(np.hypot(x, y), z, a), x, y)
+
+    for i, probe in enumerate(model.probes):
+        common = dict(position=probe.centre, tally="probe", probe_radius=probe.radius)
+        if probe in model.density_probes:
+            n = totals.probe_density[i]
+            ref = closed_form.ball_average(density_at, probe.centre, probe.radius)
+            point = float(density_at(*probe.centre))
+            rows.add("density", n.mean, n.stderr, ref, reference_point=point, fom=fom(n), **common)
+            rows.add("potential", 0.5 - n.mean, n.stderr, 0.5 - ref, reference_point=0.5 - point, fom=fom(n.shifted(-0.5)), **common)
+        if probe in model.current_probes:
+            j = totals.probe_current_density[i]
+            refs = closed_form.ball_average(current_at, probe.centre, probe.radius)
+            points = [float(v) for v in current_at(*probe.centre)]
+            for k, comp in enumerate("xyz"):
+                rows.add("current_density", j.mean[k], j.stderr[k], refs[k], component=comp,
+                         reference_point=points[k], fom=fom(j[k]), **common)
+
+    if model.mesh is not None:
+        _add_mesh_rows(rows, model, totals, fom)
+    return rows
+
+
+def _add_mesh_rows(rows: ResultRows, model: PointContactModel, totals: PointContactTotals, fom) -> None:
+    mesh, a = model.mesh, model.aperture.radius
+    rho_edges, z_edges = mesh.rho_edges, mesh.z_edges
+    rho_c = 0.5 * (rho_edges[1:] + rho_edges[:-1])
+    z_c = 0.5 * (z_edges[1:] + z_edges[:-1])
+    ref_density = closed_form.annulus_average(lambda r, z: closed_form.excess_density(r, z, a), rho_edges, z_edges)
+    ref_j_rho, ref_j_z = closed_form.annulus_average(lambda r, z: closed_form.current_density(r, z, a), rho_edges, z_edges)
+    wants_density = "density" in model.tallies
+    wants_current = "current_density" in model.tallies
+    for i in range(mesh.n_rho):
+        for k in range(mesh.n_z):
+            common = dict(position=(rho_c[i], 0.0, z_c[k]), tally="mesh")
+            if wants_density:
+                n = totals.mesh_density[i, k]
+                rows.add("density", n.mean, n.stderr, ref_density[i, k], fom=fom(n), **common)
+                rows.add("potential", 0.5 - n.mean, n.stderr, 0.5 - ref_density[i, k], fom=fom(n.shifted(-0.5)), **common)
+            if wants_current:
+                j = totals.mesh_current_density[i, k]
+                rows.add("current_density", j.mean[0], j.stderr[0], ref_j_rho[i, k], component="x", fom=fom(j[0]), **common)
+                rows.add("current_density", j.mean[1], j.stderr[1], ref_j_z[i, k], component="z", fom=fom(j[1]), **common)
+
+
+def plot(case, frame, out_dir: Path) -> list[Path]:
+    from observables.plots import plot_point_contact
+
+    return plot_point_contact(frame, case.model.aperture.radius, Path(out_dir), case.name)

@@ -1,0 +1,1 @@
+"""Closed forms and independent quadratures that Monte Carlo estimates are checked against."""

@@ -1,0 +1,205 @@
+"""Closed forms of the ballistic point contact (Sorbello 1989 Sec. III C).
+
+A circular hole of radius ``a`` in an opaque plane z = 0; the left reservoir
+is raised by delta-mu.  Reduced units (SPEC §1): hbar = m = e = k_F = 1,
+delta-mu = 1, so v_F = 1 and dn/dE = 1/pi^2.  Densities are the excess over
+the equilibrium of the right reservoir, in units of delta-mu dn/dE; the
+particle current density is in k_F^2 delta-mu / hbar.
+
+Everything here is computed independently of the Monte Carlo: the solid
+angle of the disk by complete elliptic integrals (checked against a direct
+boundary quadrature), the current density by differentiating a closed-form
+area integral, and probe/mesh averages by Gauss-Legendre quadrature.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.integrate import quad
+from scipy.special import ellipk, elliprf, elliprj
+
+DENSITY_OF_STATES = 1.0 / np.pi**2
+"""Both-spin dn/dE at the Fermi level in reduced units (k_F^3 / eps_F ... = 1/pi^2)."""
+
+
+def sharvin_current(radius: float) -> float:
+    """Particle current through the hole, I = a^2 k_F^2 delta-mu / (4 pi hbar) (Sorbello Eqs. 48, 54)."""
+    return radius**2 / (4.0 * np.pi)
+
+
+def sharvin_resistance(radius: float) -> float:
+    """R_Sharvin = 4 pi hbar / (e^2 k_F^2 a^2) (Sorbello Eq. 48), in hbar/e^2."""
+    return 4.0 * np.pi / radius**2
+
+
+def disk_solid_angle(rho, z, radius):
+    """Solid angle Omega0 of the hole seen from (rho, z), by elliptic integrals.
+
+    With L = |z|, R_max^2 = L^2 + (rho + a)^2, m = 4 a rho / R_max^2 and
+    n = 4 a rho / (a + rho)^2:
+    Omega0 = 2 pi Theta(a - rho) - (2 L / R_max) [K(m) - (rho - a)/(rho + a) Pi(n, m)],
+    and pi - (2 L/R_max) K(m) on the rim rho = a.  On the axis this is
+    2 pi (1 - |z| / sqrt(a^2 + z^2)) (Sorbello, text after Eq. 49).
+    """
+    rho = np.abs(np.asarray(rho, dtype=float))
+    z = np.asarray(z, dtype=float)
+    a = float(radius)
+    rho, z = np.broadcast_arrays(rho, z)
+    L = np.abs(z)
+    r_max = np.sqrt(L**2 + (rho + a) ** 2)
+    m = 4.0 * a * rho / r_max**2
+    n = 4.0 * a * rho / (a + rho) ** 2
+    on_rim = np.isclose(rho, a, rtol=0.0, atol=1e-12 * a)
+    n_safe = np.where(on_rim, 0.0, n)
+    elliptic_pi = elliprf(0.0, 1.0 - m, 1.0) + n_safe / 3.0 * elliprj(0.0, 1.0 - m, 1.0, 1.0 - n_safe)
+    k_term = ellipk(m)
+    inside = np.where(rho < a, 2.0 * np.pi, 0.0)
+    general = inside - 2.0 * L / r_max * (k_term - (rho - a) / (rho + a) * elliptic_pi)
+    rim = np.pi - 2.0 * L / r_max * k_term
+    omega = np.where(on_rim, rim, general)
+    # on the plane itself the hole fills the half-space below (rho < a) or nothing
+    return np.where(L == 0.0, np.where(rho < a, 2.0 * np.pi, np.where(on_rim, np.pi, 0.0)), omega)
+
+
+def disk_solid_angle_by_quadrature(rho: float, z: float, radius: float) -> float:
+    """Omega0 by adaptive quadrature of the boundary integral (independent check).
+
+    Omega0 = 2 pi Theta(a - rho) - int_0^{2pi} |z| (a^2 - a rho cos psi) / (s^2 sqrt(z^2 + s^2)) dpsi,
+    s^2 = a^2 + rho^2 - 2 a rho cos psi (Stokes' theorem on the disk).
+    """
+    a, L = float(radius), abs(float(z))
+
+    def integrand(psi):
+        s2 = a * a + rho * rho - 2.0 * a * rho * np.cos(psi)
+        return L * (a * a - a * rho * np.cos(psi)) / (s2 * np.sqrt(L * L + s2))
+
+    value = quad(integrand, 0.0, 2.0 * np.pi, limit=500, epsabs=1e-13, epsrel=1e-12)[0]
+    # the boundary term jumps by 2 pi across the rim; on the rim itself it is pi
+    enclosed = 2.0 * np.pi if rho < a else (np.pi if rho == a else 0.0)
+    return enclosed - value
+
+
+def on_axis_solid_angle(z, radius):
+    """Omega0 = 2 pi (1 - |z| / sqrt(a^2 + z^2)) on the axis."""
+    z = np.abs(np.asarray(z, dtype=float))
+    return 2.0 * np.pi * (1.0 - z / np.sqrt(radius**2 + z**2))
+
+
+def excess_density(rho, z, radius):
+    """delta n / (delta-mu dn/dE) over the right reservoir's equilibrium (Sorbello Eq. 50).
+
+    Omega0/(4 pi) for z > 0; on the left every direction is filled but the
+    ones that came through the hole from the right, 1 - Omega0/(4 pi).
+    """
+    omega = disk_solid_angle(rho, z, radius) / (4.0 * np.pi)
+    return np.where(np.asarray(z) > 0.0, omega, 1.0 - omega)
+
+
+def potential(rho, z, radius):
+    """e dPhi_tot / delta-mu = sgn(z) (1/2) (1 - Omega0 / 2 pi) (Sorbello Eqs. 51-52).
+
+    Local screening (Eq. 5) gives e dPhi = -dn/(dn/dE) up to a constant, fixed
+    so that the potential is odd: 1/2 - excess_density on both sides.
+    """
+    return 0.5 - excess_density(rho, z, radius)
+
+
+def current_density(rho, z, radius):
+    """Particle current density (j_rho, j_z) = (1/4 pi^3) int_{Omega0} khat dOmega (Sorbello Eq. 54).
+
+    int khat dOmega over the hole = int_disk z (r - r') / |r - r'|^4 dA' = -(z/2) grad G,
+    with G(rho, z) = int_disk dA' / |r - r'|^2 = pi ln[(2Q + 2a^2 + b) / (4 z^2)],
+    b = 2(z^2 - rho^2), Q^2 = a^4 + a^2 b + (z^2 + rho^2)^2, differentiated here
+    analytically.  On the axis j_z = sin^2(theta0) / (4 pi^2).  The current
+    flows to +z on both sides of the plane.
+    """
+    rho = np.abs(np.asarray(rho, dtype=float))
+    z = np.asarray(z, dtype=float)
+    rho, z = np.broadcast_arrays(rho, z)
+    a2 = float(radius) ** 2
+    c = z**2 + rho**2
+    b = 2.0 * (z**2 - rho**2)
+    Q = np.sqrt(a2 * a2 + a2 * b + c**2)
+    N = 2.0 * Q + 2.0 * a2 + b
+
+    def dN(db, dc):
+        dQ = (a2 * db + 2.0 * c * dc) / (2.0 * Q)
+        return 2.0 * dQ + db
+
+    dN_dz = dN(4.0 * z, 2.0 * z)
+    dN_drho = dN(-4.0 * rho, 2.0 * rho)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # z dG/dz = pi (z dN/dz / N - 2): finite on the plane
+        z_dG_dz = np.pi * (z * dN_dz / N - 2.0)
+        z_dG_drho = np.pi * z * dN_drho / N
+    j_rho = -0.5 * z_dG_drho / (4.0 * np.pi**3)
+    j_z = -0.5 * z_dG_dz / (4.0 * np.pi**3)
+    return j_rho, j_z
+
+
+def on_axis_current_density(z, radius):
+    """j_z = sin^2(theta0) / (4 pi^2) on the axis, cos theta0 = |z| / sqrt(a^2 + z^2)."""
+    z = np.asarray(z, dtype=float)
+    return (radius**2 / (radius**2 + z**2)) / (4.0 * np.pi**2)
+
+
+def _gauss(n: int, lo: float, hi: float):
+    x, w = np.polynomial.legendre.leggauss(n)
+    return 0.5 * (hi - lo) * x + 0.5 * (hi + lo), 0.5 * (hi - lo) * w
+
+
+def ball_average(field, centre, ball_radius: float, order: int = 10):
+    """Average of ``field(x, y, z) -> array (or tuple of arrays)`` over a ball, by product Gauss-Legendre.
+
+    The Monte Carlo probe is a ball, so its reference is the ball average of the
+    closed form (the point value at the centre differs by O(r^2 laplacian)).
+    """
+    r, wr = _gauss(order, 0.0, ball_radius)
+    mu, wmu = _gauss(order, -1.0, 1.0)
+    phi = (np.arange(2 * order) + 0.5) * np.pi / order
+    wphi = np.full(2 * order, np.pi / order)
+    R, MU, PHI = np.meshgrid(r, mu, phi, indexing="ij")
+    W = (wr[:, None, None] * R**2) * wmu[None, :, None] * wphi[None, None, :]
+    sin = np.sqrt(1.0 - MU**2)
+    x = centre[0] + R * sin * np.cos(PHI)
+    y = centre[1] + R * sin * np.sin(PHI)
+    zz = centre[2] + R * MU
+    values = field(x, y, zz)
+    volume = 4.0 / 3.0 * np.pi * ball_radius**3
+    if isinstance(values, tuple):
+        return tuple(float(np.sum(W * v) / volume) for v in values)
+    return float(np.sum(W * values) / volume)
+
+
+def annulus_average(field, rho_edges, z_edges, order: int = 4, subdivisions: int = 4):
+    """Averages of ``field(rho, z)`` over the annular cells of a cylindrical (rho, z) mesh.
+
+    Volume weight rho d rho dz; each cell is split into subdivisions^2 pieces
+    with an order x order Gauss rule, enough near the rim of the hole where
+    the closed forms vary on the scale of the distance to the rim.
+    Returns an array of shape (n_rho, n_z) (or a tuple of them).
+    """
+    rho_edges = np.asarray(rho_edges, float)
+    z_edges = np.asarray(z_edges, float)
+    x, w = np.polynomial.legendre.leggauss(order)
+    sub = (np.arange(subdivisions)[:, None] + 0.5 * (x[None, :] + 1.0)) / subdivisions
+    unit_nodes = sub.ravel()
+    unit_weights = np.tile(w / (2.0 * subdivisions), subdivisions)
+    r_lo, r_hi = rho_edges[:-1], rho_edges[1:]
+    z_lo, z_hi = z_edges[:-1], z_edges[1:]
+    rho_nodes = r_lo[:, None] + (r_hi - r_lo)[:, None] * unit_nodes[None, :]
+    z_nodes = z_lo[:, None] + (z_hi - z_lo)[:, None] * unit_nodes[None, :]
+    RHO = rho_nodes[:, None, :, None]
+    Z = z_nodes[None, :, None, :]
+    shape = (len(r_lo), len(z_lo), unit_nodes.size, unit_nodes.size)
+    RHO, Z = np.broadcast_to(RHO, shape), np.broadcast_to(Z, shape)
+    weights = (unit_weights[:, None] * unit_weights[None, :])[None, None] * RHO
+    values = field(RHO, Z)
+    norm = weights.sum(axis=(2, 3))
+
+    def average(v):
+        return np.sum(weights * v, axis=(2, 3)) / norm
+
+    if isinstance(values, tuple):
+        return tuple(average(v) for v in values)
+    return average(values)
