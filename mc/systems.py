@@ -19,6 +19,8 @@ from types import ModuleType
 
 SYSTEMS = {
     "aperture": "mc.point_contact",
+    "slab": "mc.slab",
+    "chain": "mc.chain",
 }
 
 
