@@ -101,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"emmc: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # e.g. `emmc run ... | head`
+        return 0
     except KeyboardInterrupt:
         print("emmc: interrupted", file=sys.stderr)
         return 130

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.integrate import quad
-from scipy.special import ellipk, elliprf, elliprj
+from scipy.special import elliprf, elliprj
 
 DENSITY_OF_STATES = 1.0 / np.pi**2
 """Both-spin dn/dE at the Fermi level in reduced units (k_F^3 / eps_F ... = 1/pi^2)."""
@@ -38,7 +38,7 @@ def disk_solid_angle(rho, z, radius):
     With L = |z|, R_max^2 = L^2 + (rho + a)^2, m = 4 a rho / R_max^2 and
     n = 4 a rho / (a + rho)^2:
     Omega0 = 2 pi Theta(a - rho) - (2 L / R_max) [K(m) - (rho - a)/(rho + a) Pi(n, m)],
-    and pi - (2 L/R_max) K(m) on the rim rho = a.  On the axis this is
+    and pi - (2 L/R_max) K(m) on the rim rho = a; K and Pi via Carlson's R_F, R_J.  On the axis this is
     2 pi (1 - |z| / sqrt(a^2 + z^2)) (Sorbello, text after Eq. 49).
     """
     rho = np.abs(np.asarray(rho, dtype=float))
@@ -47,15 +47,18 @@ def disk_solid_angle(rho, z, radius):
     rho, z = np.broadcast_arrays(rho, z)
     L = np.abs(z)
     r_max = np.sqrt(L**2 + (rho + a) ** 2)
-    m = 4.0 * a * rho / r_max**2
+    # 1 - m and 1 - n are formed directly: near the rim 1 - n -> 0 and the
+    # subtraction would cancel catastrophically
+    one_minus_m = (L**2 + (rho - a) ** 2) / r_max**2
+    one_minus_n = ((a - rho) / (a + rho)) ** 2
     n = 4.0 * a * rho / (a + rho) ** 2
-    on_rim = np.isclose(rho, a, rtol=0.0, atol=1e-12 * a)
-    n_safe = np.where(on_rim, 0.0, n)
-    elliptic_pi = elliprf(0.0, 1.0 - m, 1.0) + n_safe / 3.0 * elliprj(0.0, 1.0 - m, 1.0, 1.0 - n_safe)
-    k_term = ellipk(m)
-    inside = np.where(rho < a, 2.0 * np.pi, 0.0)
-    general = inside - 2.0 * L / r_max * (k_term - (rho - a) / (rho + a) * elliptic_pi)
-    rim = np.pi - 2.0 * L / r_max * k_term
+    on_rim = one_minus_n == 0.0
+    k_term = elliprf(0.0, one_minus_m, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        elliptic_pi = k_term + n / 3.0 * elliprj(0.0, one_minus_m, 1.0, np.where(on_rim, 1.0, one_minus_n))
+        inside = np.where(rho < a, 2.0 * np.pi, 0.0)
+        general = inside - 2.0 * L / r_max * (k_term - (rho - a) / (rho + a) * elliptic_pi)
+        rim = np.pi - 2.0 * L / r_max * k_term
     omega = np.where(on_rim, rim, general)
     # on the plane itself the hole fills the half-space below (rho < a) or nothing
     return np.where(L == 0.0, np.where(rho < a, 2.0 * np.pi, np.where(on_rim, np.pi, 0.0)), omega)

@@ -1,0 +1,28 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT.parent / "shared" / "examples"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture
+def examples_dir() -> Path:
+    if not EXAMPLES.is_dir():
+        pytest.fail(f"shared examples not found at {EXAMPLES}")
+    return EXAMPLES
+
+
+def assert_agrees(frame, limit=4.0):
+    """Every row with a reference and a finite stderr lies within `limit` standard errors of it."""
+    import numpy as np
+
+    rows = frame[np.isfinite(frame["reference"]) & np.isfinite(frame["stderr"]) & (frame["stderr"] > 0)]
+    assert len(rows) > 0, "no row has a reference and an error bar"
+    z = (rows["value"] - rows["reference"]) / rows["stderr"]
+    worst = z.abs().idxmax()
+    assert z.abs().max() < limit, f"{limit}-sigma disagreement:\n{rows.loc[worst].to_string()}"
+    return z
