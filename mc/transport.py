@@ -30,7 +30,7 @@ MAX_EVENTS = 100_000
 """Safety cap on surface events per particle (a ballistic particle has at most two)."""
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _follow(acc, x, y, z, ux, uy, uz, weight, state, hole_radius, wall_kind, domain_radius,
             probe_centres, probe_radii, probe_offset, mesh_bounds, mesh_shape, mesh_offset, times):
     """Follow one particle to its death, scoring every segment; returns the stream state."""
