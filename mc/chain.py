@@ -109,11 +109,11 @@ def random_potentials(length: float, count: int, low: float, high: float, seed: 
     Drawn from the counter-based stream (seed + salt, 0), so a random chain is
     fixed by its seed alone.
     """
-    state = history_stream((seed + _RANDOM_SALT) % 2**63, 0)
+    state = history_stream(np.uint64((seed + _RANDOM_SALT) % 2**63), np.uint64(0))
     out = []
     for _ in range(count):
-        u, state = uniform(state)
-        v, state = uniform(state)
+        u, state = uniform(np.uint64(state))
+        v, state = uniform(np.uint64(state))
         out.append(ChainPotential("delta", float(u * length), strength=float(low + (high - low) * v)))
     return out
 
