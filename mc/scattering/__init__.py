@@ -1,0 +1,50 @@
+"""Scattering library: t-matrix cross sections on the Fermi shell and exact direction sampling (SPEC §3).
+
+Python API::
+
+    from mc.scattering import parse_scatterer, sample_outgoing, total_cross_section
+    s = parse_scatterer(Table({"model": "hard_sphere", "radius": 1.5}, "scatterer"))
+    s.sigma_tot, s.sigma_tr, s.phase_shifts, s.friedel_sum, s.spherical
+    s.differential_cross_section(k_in, k_out); s.dcs(cos_gamma); s.amplitude(k_in, k_out)
+    table = s.sampling_table()                      # one float64 array per scatterer
+    kx2, ky2, kz2, state = sample_outgoing(table, kx, ky, kz, state)   # inside njit kernels
+    sigma = total_cross_section(table, kx, ky, kz)                      # inside njit kernels
+
+Reduced units hbar = m = k_F = 1; cross sections in 1/k_F^2.
+"""
+
+from mc.scattering.models import (
+    MATERIAL_RS,
+    MODELS,
+    ClusterScatterer,
+    Scatterer,
+    SphericalScatterer,
+    born,
+    cluster,
+    from_phase_shifts,
+    hard_sphere,
+    isotropic,
+    parse_scatterer,
+    screened_coulomb,
+    square_well,
+)
+from mc.scattering.sampling import sample_moments, sample_outgoing, total_cross_section
+
+__all__ = [
+    "MATERIAL_RS",
+    "MODELS",
+    "ClusterScatterer",
+    "Scatterer",
+    "SphericalScatterer",
+    "born",
+    "cluster",
+    "from_phase_shifts",
+    "hard_sphere",
+    "isotropic",
+    "parse_scatterer",
+    "sample_moments",
+    "sample_outgoing",
+    "screened_coulomb",
+    "square_well",
+    "total_cross_section",
+]

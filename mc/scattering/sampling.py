@@ -1,0 +1,363 @@
+"""Exact sampling of outgoing directions from |f(k -> k')|^2 inside numba kernels.
+
+Every scatterer is flattened by :meth:`Scatterer.sampling_table` into ONE
+float64 array; the same njit functions serve all of them:
+
+* :func:`sample_outgoing(table, kx, ky, kz, state) -> (kx2, ky2, kz2, state)`
+  draws k' with density |f(k, k')|^2 / sigma_tot(k) over the unit sphere;
+* :func:`total_cross_section(table, kx, ky, kz)` is sigma_tot(k) in 1/k_F^2
+  (a constant for spherical scatterers; the optical theorem
+  sigma_tot = (4 pi / k) Im f(k, k) for a cluster).
+
+Table layout (``HEADER`` = 4 entries common to all kinds)::
+
+    [0] kind   (KIND_ISOTROPIC, KIND_SPHERICAL, KIND_CLUSTER)
+    [1] sigma_tot (spherical; 0 for a cluster)   [2] sigma_tr   [3] k (= 1)
+  spherical, after the header:
+    n_l, n_cells, then Re a_l, Im a_l (n_l each; f(mu) = sum (2l+1) a_l P_l(mu)),
+    alias threshold, alias index, cell upper bound, cell lower bound (n_cells each)
+  cluster, after the header:
+    n_sites, l_max, site positions (3 n_sites), Re M, Im M (n x n each,
+    n = n_sites (l_max+1)^2, row-major), see :mod:`mc.scattering.cluster`.
+
+Spherical sampling is alias + rejection with a squeeze: the cosine mu of the
+scattering angle is split into ``n_cells`` equal cells; a cell is chosen by
+Walker's alias method with probability proportional to an upper bound of
+|f|^2 on it, mu uniformly inside it, and mu is accepted with probability
+|f(mu)|^2 / upper.  Most draws are accepted by the cell's lower bound
+without evaluating f; otherwise the Legendre sum is evaluated exactly.  The
+accepted mu therefore has density exactly |f(mu)|^2 / (sigma_tot/2pi)
+(no histogram bias).  The azimuth is uniform (a point in the unit disc by
+rejection, no trigonometry).  The cluster is sampled by rejection from the
+isotropic density with the bound
+|f| <= (1/k) sum_{site, l} sqrt((2l+1)/4pi) ||b_{site, l}||.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from mc.streams import history_stream, uniform
+
+KIND_ISOTROPIC = 0
+KIND_SPHERICAL = 1
+KIND_CLUSTER = 2
+HEADER = 4
+
+
+# ---------------------------------------------------------------- geometry helpers
+
+
+@njit(cache=True, inline="always")
+def _azimuth(state):
+    """cos(phi), sin(phi) of a uniform azimuth, by rejection in the unit disc."""
+    while True:
+        u1, state = uniform(state)
+        u2, state = uniform(state)
+        x = 2.0 * u1 - 1.0
+        y = 2.0 * u2 - 1.0
+        r2 = x * x + y * y
+        if r2 <= 1.0 and r2 > 1e-300:
+            return (x * x - y * y) / r2, 2.0 * x * y / r2, state
+
+
+@njit(cache=True, inline="always")
+def rotate(kx, ky, kz, mu, cphi, sphi):
+    """Unit vector at polar cosine mu and azimuth phi about the unit vector (kx, ky, kz)."""
+    s = math.sqrt(max(0.0, 1.0 - mu * mu))
+    t2 = 1.0 - kz * kz
+    if t2 > 1e-12:
+        t = math.sqrt(t2)
+        a = s / t
+        return (
+            mu * kx + a * (kx * kz * cphi - ky * sphi),
+            mu * ky + a * (ky * kz * cphi + kx * sphi),
+            mu * kz - s * t * cphi,
+        )
+    sign = 1.0 if kz > 0.0 else -1.0
+    return s * cphi, s * sphi, sign * mu
+
+
+# ---------------------------------------------------------------- spherical: |f(mu)|^2
+
+
+@njit(cache=True)
+def legendre_intensity(table, n_l, mu):
+    """|f(mu)|^2 with f = sum_l (2l+1) a_l P_l(mu), a_l read from the table."""
+    base = HEADER + 2
+    p_prev = 1.0
+    p = mu
+    re = table[base] * p_prev
+    im = table[base + n_l] * p_prev
+    if n_l > 1:
+        re += 3.0 * table[base + 1] * p
+        im += 3.0 * table[base + n_l + 1] * p
+    for l in range(1, n_l - 1):
+        p_next = ((2 * l + 1) * mu * p - l * p_prev) / (l + 1)
+        p_prev = p
+        p = p_next
+        c = 2 * (l + 1) + 1
+        re += c * table[base + l + 1] * p
+        im += c * table[base + n_l + l + 1] * p
+    return re * re + im * im
+
+
+@njit(cache=True, inline="always")
+def _sample_mu(table, state):
+    n_l = int(table[HEADER])
+    n_cells = int(table[HEADER + 1])
+    thr = HEADER + 2 + 2 * n_l
+    ali = thr + n_cells
+    upp = ali + n_cells
+    low = upp + n_cells
+    width = 2.0 / n_cells
+    while True:
+        u, state = uniform(state)
+        x = u * n_cells
+        i = int(x)
+        if i >= n_cells:
+            i = n_cells - 1
+        frac = x - i
+        threshold = table[thr + i]
+        if frac < threshold:
+            cell = i
+            w = frac / threshold
+        else:
+            cell = int(table[ali + i])
+            w = (frac - threshold) / (1.0 - threshold)
+        mu = -1.0 + (cell + w) * width
+        if mu > 1.0:
+            mu = 1.0
+        v, state = uniform(state)
+        bound = v * table[upp + cell]
+        if bound <= table[low + cell]:
+            return mu, state
+        if bound <= legendre_intensity(table, n_l, mu):
+            return mu, state
+
+
+# ---------------------------------------------------------------- cluster: f(k, k')
+
+
+@njit(cache=True)
+def spherical_harmonics(x, y, z, l_max, out):
+    """Complex Y_lm(r_hat) (Condon–Shortley phase, as scipy.special.sph_harm_y) into out[l^2+l+m]."""
+    xy = complex(x, y)
+    ymm = 1.0 / math.sqrt(4.0 * math.pi) + 0j
+    for m in range(l_max + 1):
+        if m > 0:
+            ymm = -math.sqrt((2.0 * m + 1.0) / (2.0 * m)) * xy * ymm
+        out[m * m + 2 * m] = ymm
+        if m < l_max:
+            y1 = math.sqrt(2.0 * m + 3.0) * z * ymm
+            out[(m + 1) * (m + 1) + (m + 1) + m] = y1
+            y0 = ymm
+            for l in range(m + 2, l_max + 1):
+                a = math.sqrt((4.0 * l * l - 1.0) / (l * l - m * m))
+                b = math.sqrt(((l - 1.0) ** 2 - m * m) / (4.0 * (l - 1.0) ** 2 - 1.0))
+                y2 = a * (z * y1 - b * y0)
+                out[l * l + l + m] = y2
+                y0 = y1
+                y1 = y2
+    for l in range(1, l_max + 1):
+        for m in range(1, l + 1):
+            v = out[l * l + l + m]
+            sign = -1.0 if m % 2 else 1.0
+            out[l * l + l - m] = sign * v.conjugate()
+
+
+@njit(cache=True)
+def cluster_incoming(table, kx, ky, kz):
+    """b = M . in(k): outgoing-wave coefficients of every site for incident direction k."""
+    n_sites = int(table[HEADER])
+    l_max = int(table[HEADER + 1])
+    n_lm = (l_max + 1) * (l_max + 1)
+    n = n_sites * n_lm
+    k = table[3]
+    pos = HEADER + 2
+    m_re = pos + 3 * n_sites
+    m_im = m_re + n * n
+    ylm = np.empty(n_lm, dtype=np.complex128)
+    spherical_harmonics(kx, ky, kz, l_max, ylm)
+    vec = np.empty(n, dtype=np.complex128)
+    for s in range(n_sites):
+        phase = k * (kx * table[pos + 3 * s] + ky * table[pos + 3 * s + 1] + kz * table[pos + 3 * s + 2])
+        e = complex(math.cos(phase), math.sin(phase))
+        for l in range(l_max + 1):
+            il = (1j) ** l
+            for m in range(-l, l + 1):
+                idx = l * l + l + m
+                vec[s * n_lm + idx] = 4.0 * math.pi * il * ylm[idx].conjugate() * e
+    b = np.empty(n, dtype=np.complex128)
+    for r in range(n):
+        acc = 0j
+        for c in range(n):
+            acc += complex(table[m_re + r * n + c], table[m_im + r * n + c]) * vec[c]
+        b[r] = acc
+    return b
+
+
+@njit(cache=True)
+def cluster_amplitude_from(table, b, qx, qy, qz, ylm):
+    """f(k, k') = (1/k) sum_{site,L} e^{-i k k'.R} (-i)^(l+1) Y_L(k') b_{site,L}."""
+    n_sites = int(table[HEADER])
+    l_max = int(table[HEADER + 1])
+    n_lm = (l_max + 1) * (l_max + 1)
+    k = table[3]
+    pos = HEADER + 2
+    spherical_harmonics(qx, qy, qz, l_max, ylm)
+    total = 0j
+    for s in range(n_sites):
+        phase = -k * (qx * table[pos + 3 * s] + qy * table[pos + 3 * s + 1] + qz * table[pos + 3 * s + 2])
+        e = complex(math.cos(phase), math.sin(phase))
+        acc = 0j
+        for l in range(l_max + 1):
+            fac = (-1j) ** (l + 1)
+            part = 0j
+            for m in range(-l, l + 1):
+                idx = l * l + l + m
+                part += ylm[idx] * b[s * n_lm + idx]
+            acc += fac * part
+        total += e * acc
+    return total / k
+
+
+@njit(cache=True)
+def cluster_bound(table, b):
+    """Upper bound of |f(k, k')| over k' (Cauchy–Schwarz per (site, l) with the addition theorem)."""
+    n_sites = int(table[HEADER])
+    l_max = int(table[HEADER + 1])
+    n_lm = (l_max + 1) * (l_max + 1)
+    total = 0.0
+    for s in range(n_sites):
+        for l in range(l_max + 1):
+            norm2 = 0.0
+            for m in range(-l, l + 1):
+                v = b[s * n_lm + l * l + l + m]
+                norm2 += v.real * v.real + v.imag * v.imag
+            total += math.sqrt((2 * l + 1) / (4.0 * math.pi) * norm2)
+    return total / table[3]
+
+
+@njit(cache=True)
+def cluster_amplitude(table, kx, ky, kz, qx, qy, qz):
+    """Complex f(k -> k') of a cluster table, unit vectors in (reduced units, 1/k_F)."""
+    b = cluster_incoming(table, kx, ky, kz)
+    l_max = int(table[HEADER + 1])
+    ylm = np.empty((l_max + 1) * (l_max + 1), dtype=np.complex128)
+    return cluster_amplitude_from(table, b, qx, qy, qz, ylm)
+
+
+# ---------------------------------------------------------------- the public kernels
+
+
+@njit(cache=True)
+def total_cross_section(table, kx, ky, kz):
+    """sigma_tot(k) in 1/k_F^2; for a cluster (4 pi / k) Im f(k, k) (optical theorem, SPEC §3)."""
+    kind = int(table[0])
+    if kind != KIND_CLUSTER:
+        return table[1]
+    f = cluster_amplitude(table, kx, ky, kz, kx, ky, kz)
+    return 4.0 * math.pi / table[3] * f.imag
+
+
+@njit(cache=True)
+def sample_outgoing(table, kx, ky, kz, state):
+    """Outgoing unit vector drawn from |f(k -> k')|^2 / sigma_tot(k); returns (kx2, ky2, kz2, state)."""
+    kind = int(table[0])
+    if kind == KIND_ISOTROPIC:
+        u, state = uniform(state)
+        mu = 2.0 * u - 1.0
+        cphi, sphi, state = _azimuth(state)
+        qx, qy, qz = rotate(kx, ky, kz, mu, cphi, sphi)
+        return qx, qy, qz, state
+    if kind == KIND_SPHERICAL:
+        mu, state = _sample_mu(table, state)
+        cphi, sphi, state = _azimuth(state)
+        qx, qy, qz = rotate(kx, ky, kz, mu, cphi, sphi)
+        return qx, qy, qz, state
+    # cluster: rejection from the isotropic density
+    b = cluster_incoming(table, kx, ky, kz)
+    bound = cluster_bound(table, b)
+    bound2 = bound * bound
+    l_max = int(table[HEADER + 1])
+    ylm = np.empty((l_max + 1) * (l_max + 1), dtype=np.complex128)
+    while True:
+        u, state = uniform(state)
+        mu = 2.0 * u - 1.0
+        cphi, sphi, state = _azimuth(state)
+        s = math.sqrt(max(0.0, 1.0 - mu * mu))
+        qx = s * cphi
+        qy = s * sphi
+        qz = mu
+        f = cluster_amplitude_from(table, b, qx, qy, qz, ylm)
+        v, state = uniform(state)
+        if v * bound2 <= f.real * f.real + f.imag * f.imag:
+            return qx, qy, qz, state
+
+
+# ---------------------------------------------------------------- table construction helpers
+
+
+@njit(cache=True)
+def alias_table(weights):
+    """Walker/Vose alias table: (threshold, alias) so that cell i is drawn with probability w_i / sum w."""
+    n = weights.shape[0]
+    total = weights.sum()
+    scaled = weights * (n / total)
+    threshold = np.ones(n)
+    alias = np.arange(n).astype(np.float64)
+    small = np.empty(n, dtype=np.int64)
+    large = np.empty(n, dtype=np.int64)
+    ns = 0
+    nl = 0
+    for i in range(n):
+        if scaled[i] < 1.0:
+            small[ns] = i
+            ns += 1
+        else:
+            large[nl] = i
+            nl += 1
+    while ns > 0 and nl > 0:
+        ns -= 1
+        s = small[ns]
+        nl -= 1
+        g = large[nl]
+        threshold[s] = scaled[s]
+        alias[s] = g
+        scaled[g] = (scaled[g] + scaled[s]) - 1.0
+        if scaled[g] < 1.0:
+            small[ns] = g
+            ns += 1
+        else:
+            large[nl] = g
+            nl += 1
+    while nl > 0:
+        nl -= 1
+        threshold[large[nl]] = 1.0
+    while ns > 0:
+        ns -= 1
+        threshold[small[ns]] = 1.0
+    return threshold, alias
+
+
+@njit(cache=True)
+def sample_moments(table, kx, ky, kz, seed, count):
+    """Sum over ``count`` draws of (k'x, k'y, k'z, mu, mu^2), mu = k.k' (one stream per 2048 draws)."""
+    sums = np.zeros(5)
+    n_streams = (count + 2047) // 2048
+    for s in range(n_streams):
+        state = history_stream(seed, s)
+        stop = min(count, (s + 1) * 2048)
+        for _ in range(s * 2048, stop):
+            qx, qy, qz, state = sample_outgoing(table, kx, ky, kz, state)
+            mu = kx * qx + ky * qy + kz * qz
+            sums[0] += qx
+            sums[1] += qy
+            sums[2] += qz
+            sums[3] += mu
+            sums[4] += mu * mu
+    return sums
