@@ -135,3 +135,18 @@ def test_bad_chain_is_rejected(potentials, key):
     with pytest.raises(ConfigError) as info:
         mc.parse_case(data)
     assert info.value.key == key
+
+
+def test_coherent_localisation_rate_random_phase():
+    """<ln(1 + R/T)> = N ln(1 + g^2) for uniformly random phases (Anderson et al. 1980): exponential growth."""
+    from runs.chain_length_study import random_phase_chain
+
+    n, g, realizations = 16, 0.6, 400
+    logs = []
+    for m in range(realizations):
+        chain = chain_system.sorted_chain(n * 10.0, random_phase_chain(n, g, 10.0, 77 + m))
+        exact = chain_system.coherent_results(chain)
+        logs.append(math.log1p(exact["reflection"] / exact["transmission"]))
+    logs = np.array(logs)
+    z = (logs.mean() - n * math.log1p(g * g)) / (logs.std(ddof=1) / math.sqrt(realizations))
+    assert abs(z) < 4.0
