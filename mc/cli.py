@@ -53,6 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--threads", type=_positive_int)
     reproduce.add_argument("--quiet", action="store_true")
     reproduce.set_defaults(handler=_cmd_reproduce)
+
+    scatterer = sub.add_parser("scatterer", help="phase shifts and cross sections of one scatterer model")
+    scatterer.add_argument("model", help="model name (isotropic, phase_shifts, hard_sphere, square_well, ...)")
+    scatterer.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE",
+        help="a key of the scatterer table, TOML value (dotted keys for nested tables)",
+    )
+    scatterer.add_argument("--json", action="store_true", help="print one JSON object")
+    scatterer.add_argument("--plot", metavar="FILE.png", help="draw |f(gamma)|^2 into FILE.png")
+    scatterer.set_defaults(handler=_cmd_scatterer)
     return parser
 
 
@@ -91,6 +101,12 @@ def _cmd_reproduce(args) -> int:
         for path in written:
             print(f"wrote {path}")
     return 0
+
+
+def _cmd_scatterer(args) -> int:
+    from mc.scattering.report import run_scatterer_command
+
+    return run_scatterer_command(args.model, args.set, as_json=args.json, plot=args.plot)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -77,7 +77,7 @@ def screened_coulomb_q(q, valence: float, coupling: float, q_screen: float, scre
     return -4.0 * math.pi * valence * coupling / denominator
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=8)
 def _lindhard_difference(q_screen: float, dq: float = 0.002, n: int = 100_000):
     """r and r [V_Lindhard(r) - V_TF(r)] / (-Z e^2) on the DST-I grid r_k = pi k / (n dq).
 
@@ -104,24 +104,20 @@ def screened_coulomb_r(r, valence: float, coupling: float, q_screen: float, scre
         tf = -valence * coupling * np.exp(-q_screen * r) / r
     if screening == "thomas_fermi":
         return tf
-    grid_r, r_vdiff = _lindhard_difference(float(q_screen))
-    # r V_diff is smooth and -> 0 at r = 0; interpolate it (cubic) then divide by r
-    from scipy.interpolate import CubicSpline
-
-    spline = _spline_cache(float(q_screen), grid_r, r_vdiff, CubicSpline)
+    spline = _lindhard_spline(float(q_screen))
     with np.errstate(divide="ignore", invalid="ignore"):
         diff = -valence * coupling * spline(r) / r
     return tf + diff
 
 
-_SPLINES: dict = {}
+@lru_cache(maxsize=8)
+def _lindhard_spline(q_screen: float):
+    """Cubic spline of r [V_Lindhard - V_TF](r) / (-Z e^2) for r < 1000 (it vanishes at r = 0)."""
+    from scipy.interpolate import CubicSpline
 
-
-def _spline_cache(key, grid_r, values, cls):
-    if key not in _SPLINES:
-        mask = grid_r < 400.0
-        _SPLINES[key] = cls(np.concatenate([[0.0], grid_r[mask]]), np.concatenate([[0.0], values[mask]]))
-    return _SPLINES[key]
+    grid_r, r_vdiff = _lindhard_difference(q_screen)
+    mask = grid_r < 1000.0
+    return CubicSpline(np.concatenate([[0.0], grid_r[mask]]), np.concatenate([[0.0], r_vdiff[mask]]))
 
 
 # ---------------------------------------------------------------- variable phase method
@@ -172,12 +168,32 @@ def _vpm_rk4(u_half, jhat, nhat, step):
     return delta
 
 
-def variable_phase_shifts(potential, *, l_max: int = 40, r_max: float = 60.0, step: float = 0.004) -> np.ndarray:
+@lru_cache(maxsize=4)
+def _tail_tables(l_max: int, r_start: float, r_end: float, step: float):
+    """jhat_l, nhat_l on the tail grid and trapezoid weights with a cos^2 taper over the last 20 %."""
+    r = np.arange(r_start, r_end + 0.5 * step, step)
+    ls = np.arange(l_max + 1)[:, None]
+    jhat = r * spherical_jn(ls, r)
+    nhat = r * spherical_yn(ls, r)
+    weights = np.full(r.size, step)
+    weights[0] = weights[-1] = 0.5 * step
+    taper_start = r_start + 0.8 * (r_end - r_start)
+    x = np.clip((r - taper_start) / (r_end - taper_start), 0.0, 1.0)
+    weights *= np.cos(0.5 * math.pi * x) ** 2
+    return r, jhat, nhat, weights
+
+
+def variable_phase_shifts(
+    potential, *, l_max: int = 40, r_max: float = 60.0, step: float = 0.004, tail: float = 900.0
+) -> np.ndarray:
     """Phase shifts delta_l (k = k_F = 1) of a potential V(r) by the variable phase method.
 
     ``potential(r)`` returns V in hbar^2 k_F^2 / m for an array of r (r = 0
-    excluded: the value there is never used).  Returns delta_0..delta_L with
-    trailing |delta_l| < PHASE_TOLERANCE dropped.
+    excluded: the value there is never used).  RK4 up to ``r_max``; the weak
+    tail from r_max to ``tail`` (the Friedel oscillations of a Lindhard-screened
+    ion decay only as cos(2 k_F r)/r^3) is added to first order,
+    -(1/k) int U (jhat cos delta - nhat sin delta)^2 dr, with a smooth taper.
+    Returns delta_0..delta_L with trailing |delta_l| < PHASE_TOLERANCE dropped.
     """
     r, jhat, nhat = _riccati_tables(int(l_max), float(r_max), float(step))
     u = np.zeros_like(r)
@@ -185,6 +201,11 @@ def variable_phase_shifts(potential, *, l_max: int = 40, r_max: float = 60.0, st
     if not np.all(np.isfinite(u[1:])):
         raise ValueError("potential is not finite on the radial grid")
     delta = _vpm_rk4(u, jhat, nhat, float(step))
+    if tail > r_max:
+        r_t, j_t, n_t, w_t = _tail_tables(int(l_max), float(r_max), float(tail), 0.02)
+        u_t = 2.0 * np.asarray(potential(r_t), dtype=float)
+        wave = j_t * np.cos(delta)[:, None] - n_t * np.sin(delta)[:, None]
+        delta = delta - (wave**2 * (u_t * w_t)[None, :]).sum(axis=1)
     return trim_phase_shifts(delta)
 
 
