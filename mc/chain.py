@@ -189,13 +189,19 @@ def coherent_results(chain) -> dict:
     return out
 
 
-def gap_centres(chain) -> np.ndarray:
+def gap_edges(chain) -> tuple[np.ndarray, np.ndarray]:
+    """Left and right ends of the V = 0 gaps (gap 0 starts at the left reservoir, gap N ends at the right)."""
     edges = [0.0]
     for p in chain.potentials:
         edges += list(p.extent)
     edges.append(chain.length)
     edges = np.array(edges).reshape(-1, 2)
-    return edges.mean(axis=1)
+    return edges[:, 0], edges[:, 1]
+
+
+def gap_centres(chain) -> np.ndarray:
+    lo, hi = gap_edges(chain)
+    return 0.5 * (lo + hi)
 
 
 def _add_common_rows(rows, results, refs, chain, tallies, stderr, method, fom=None):
@@ -301,10 +307,12 @@ def plot(case, frame, out_dir) -> list[Path]:
     chain = case.model["chain"]
     fig, axes = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
     pot = frame[frame.observable == "potential"]
-    for method, style in (("transfer_matrix", "-"), ("semiclassical", "--")):
-        sub = pot[pot.method == method].sort_values("z")
+    lo, hi = gap_edges(chain)
+    for colour, (method, style) in enumerate((("transfer_matrix", "-"), ("semiclassical", "--"))):
+        sub = pot[pot.method == method].sort_values("gap")
         if len(sub):
-            axes[0].step(sub.z, sub.value, style, where="mid", label=f"{method}")
+            gaps = sub.gap.to_numpy(int)
+            axes[0].hlines(sub.value, lo[gaps], hi[gaps], colors=f"C{colour}", linestyles=style, label=method)
             axes[0].plot(sub.z, sub.reference, "k.", ms=3)
     for p in chain.potentials:
         for ax in axes:

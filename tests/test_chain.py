@@ -150,3 +150,17 @@ def test_coherent_localisation_rate_random_phase():
     logs = np.array(logs)
     z = (logs.mean() - n * math.log1p(g * g)) / (logs.std(ddof=1) / math.sqrt(realizations))
     assert abs(z) < 4.0
+
+
+def test_walk_independent_of_thread_count():
+    import numba
+
+    from mc.batches import thread_count
+
+    case = mc.load_case(EXAMPLE, histories=20_000)
+    with thread_count(1):
+        one = mc.run(case)
+    with thread_count(max(2, numba.config.NUMBA_NUM_THREADS)):
+        many = mc.run(case)
+    np.testing.assert_array_equal(one.value.to_numpy(), many.value.to_numpy())
+    np.testing.assert_array_equal(one.stderr.to_numpy(), many.stderr.to_numpy())
