@@ -17,7 +17,8 @@ Physics (reduced units hbar = m = e = k_F = 1, v_F = 1, both-spin dn/dE = 1/pi^2
 
 Scores per history (state weight w = 1/(2 pi^2) applied afterwards):
 
-* density left / right of the layer with the Friedel cross terms dropped
+* density left / right of the layer (rows ``density`` at z = -+d/2, the
+  persistent values between the layer and each reservoir) with the Friedel cross terms dropped
   (|psi|^2 -> 1 + R on the incident side, T on the other, Eq. 40): the
   drop is e(dPhi_L - dPhi_R) = -(dn_L - dn_R)/(dn/dE) (Eq. 5) -> Eqs. 41, 47a;
 * transmitted particle flux mu (v_z of a transmitted electron) -> Eq. 42;
@@ -189,6 +190,10 @@ def parse(root, geometry, settings):
 # simulate
 
 
+def _mean_err(estimate):
+    return estimate.mean, estimate.stderr
+
+
 def simulate(case, *, progress: bool = False) -> ResultRows:
     model = case.model
     settings = case.settings
@@ -240,6 +245,20 @@ def simulate(case, *, progress: bool = False) -> ResultRows:
     tallies = model["tallies"]
     if "potential_drop" in tallies:
         add("potential_drop", batch_estimate(drop_totals, histories), refs["potential_drop"], drive, "47a" if bulk else "41")
+        # dn / (dn/dE) = pi^2 w n = n / 2 on each side; e dPhi = -dn/(dn/dE) (Eq. 5)
+        half = 0.5 * slab.thickness
+        density_units = "tau v_F E0 e dn/dE" if bulk else "delta_mu dn/dE"
+        for side, column, z in (("left", 0, -half), ("right", 1, half)):
+            rows.add(
+                "density",
+                *_mean_err(batch_estimate(0.5 * totals[:, column], histories)),
+                refs[f"density_{side}"],
+                position=(np.nan, np.nan, z),
+                units=density_units,
+                equation="3, 40",
+                side=side,
+                **common,
+            )
     if "current" in tallies or "resistivity" in tallies or "resistivity_reservoir" in tallies:
         current = batch_estimate(current_totals, histories)
         add(

@@ -103,7 +103,7 @@ def test_constant_reflection_references_by_hand():
 def test_example_runs_unchanged_and_agrees():
     case = mc.load_case(EXAMPLE, histories=200_000)
     frame = mc.run(case)
-    assert set(frame.observable) == {"potential_drop", "current", "resistivity", "resistivity_reservoir", "wind_force"}
+    assert set(frame.observable) == {"potential_drop", "density", "current", "resistivity", "resistivity_reservoir", "wind_force"}
     _assert_agrees(frame)
 
 

@@ -61,6 +61,8 @@ def ballistic_references(reflection, breakpoints=(0.0, 1.0)) -> dict[str, float]
     * resistivity    = rho L = 2 pi^2 int R / int mu T                  (Eq. 43)
     * resistivity_reservoir = rho' L = 2 pi^2 / int mu T                (Eq. 44)
     * wind_force     = F_w / A = (1/pi^2) int mu^2 R, along +z          (Eq. 46)
+    * density_left/right = dn/(dn/dE) beside the layer, Friedel terms dropped:
+      (1 + int R)/2 and (1 - int R)/2 (Eqs. 3, 40; e dPhi = -dn/(dn/dE), Eq. 5)
     """
     r0 = moment(reflection, 0, breakpoints)
     t1 = moment(reflection, 1, breakpoints, transmitted=True)
@@ -71,6 +73,8 @@ def ballistic_references(reflection, breakpoints=(0.0, 1.0)) -> dict[str, float]
         "resistivity": 2.0 * math.pi**2 * r0 / t1,
         "resistivity_reservoir": 2.0 * math.pi**2 / t1,
         "wind_force": r2 / math.pi**2,
+        "density_left": 0.5 * (1.0 + r0),
+        "density_right": 0.5 * (1.0 - r0),
     }
 
 
@@ -84,6 +88,7 @@ def bulk_references(reflection, breakpoints=(0.0, 1.0)) -> dict[str, float]:
     * resistivity    = rho L = 2 pi^2 int mu R / int mu^2 T, the close-in Landauer
       resistivity "Eq. 43 with an extra cos(theta) in the integrands" (text after Eq. 47c)
     * far_field_drop = -6 int mu^3 R  (Eq. 47c, needs background scattering; reference only)
+    * density_left/right = dn/(dn/dE) = +int mu R and -int mu R beside the layer
     """
     r1 = moment(reflection, 1, breakpoints)
     r3 = moment(reflection, 3, breakpoints)
@@ -94,6 +99,8 @@ def bulk_references(reflection, breakpoints=(0.0, 1.0)) -> dict[str, float]:
         "current": t2 / math.pi**2,
         "resistivity": 2.0 * math.pi**2 * r1 / t2,
         "far_field_drop": -6.0 * r3,
+        "density_left": r1,
+        "density_right": -r1,
     }
 
 
