@@ -2,15 +2,18 @@
 
 Physics (reduced units hbar = m = e = k_F = 1, v_F = 1, both-spin dn/dE = 1/pi^2):
 
-* ``distribution = "ballistic"`` (Eq. 39): the left reservoir is raised by
-  delta-mu = 1, the right one is the reference (the "mirror" process from the
-  right carries no excess in this convention; the symmetric +-delta-mu/2
-  convention gives the same differences, current and force because
-  R(theta) is the same from both sides of any real 1D potential).  The
-  excess electrons fill the hemisphere k_z > 0 uniformly: 1/(2 pi^2)
-  states per volume.  Each history draws one such state, mu = cos(theta)
-  uniform in (0, 1) (state sampling, see below), and the layer reflects it
-  with probability R(mu) (analog Bernoulli draw), else transmits it.
+* ``distribution = "ballistic"`` (Eq. 39), ``bias = "left"`` (default): the
+  left reservoir is raised by delta-mu = 1, the right one is the reference,
+  so the mirror process from the right carries no excess.  The excess
+  electrons fill the hemisphere k_z > 0 uniformly: 1/(2 pi^2) states per
+  volume.  Each history draws one such state, mu = cos(theta) uniform in
+  (0, 1) (state sampling, see below), and the layer reflects it with
+  probability R(mu) (analog Bernoulli draw), else transmits it.
+  ``bias = "symmetric"``: mu_L = +delta-mu/2, mu_R = -delta-mu/2, i.e. the
+  mirror process from the right with weight -1/2 beside the left one with
+  +1/2.  Drop, current and force are the same (R(theta) is the same from
+  both sides of a real 1D potential); only the densities shift by a
+  constant, to +-int R / 2 (the potential becomes odd).
 * ``distribution = "bulk"`` (Eq. 1, e E0 tau = 1, E0 along -z): each history
   draws mu uniform in (0, 1) and sends one electron from the left with
   signed weight +mu and one from the right (k_z = -mu) with weight -mu.
@@ -61,9 +64,24 @@ def _reflection(mu, kinds, starts, widths, values, table_cos, table_reflection, 
     return profile_reflection(mu, kinds, starts, widths, values)
 
 
+MODE_LEFT = 0
+"""Eq. 39 with the left reservoir raised by delta-mu: one electron from the left, weight 1."""
+MODE_SYMMETRIC = 1
+"""Eq. 39 with mu_L = +delta-mu/2, mu_R = -delta-mu/2: weight +1/2 from the left and -1/2 from the right."""
+MODE_BULK = 2
+"""Eq. 1 from both sides: weight +mu from the left and -mu from the right."""
+
+
 @njit(cache=True, parallel=True)
-def slab_kernel(seed, first, count, bulk, kinds, starts, widths, values, table_cos, table_reflection, use_table):
-    """Scores (n_chunks, 4) of ``count`` histories from ``first``: dn_L, dn_R, j_t, F/A (unnormalised)."""
+def slab_kernel(seed, first, count, mode, kinds, starts, widths, values, table_cos, table_reflection, use_table):
+    """Scores (n_chunks, 4) of ``count`` histories from ``first``: dn_L, dn_R, j_t, F/A (unnormalised).
+
+    Each history draws mu = cos(theta) uniform in (0, 1) and sends an electron
+    from the left with weight w_L and (unless w_R = 0) one from the right with
+    weight w_R, each reflected with probability R(mu).  Per electron of weight w:
+    density +w on its incident side (+2w if reflected, else +w on both sides),
+    transmitted flux w v_z, momentum given to the layer w |v_z| 2 k_z per reflection.
+    """
     n_chunk = (count + CHUNK - 1) // CHUNK
     out = np.zeros((n_chunk, 4))
     for c in prange(n_chunk):
@@ -77,33 +95,31 @@ def slab_kernel(seed, first, count, bulk, kinds, starts, widths, values, table_c
             state = history_stream(seed, first + j)
             mu, state = uniform(state)
             R = _reflection(mu, kinds, starts, widths, values, table_cos, table_reflection, use_table)
-            u, state = uniform(state)
-            if not bulk:
-                if u < R:
-                    n_left += 2.0
-                    momentum += 2.0 * mu * mu
-                else:
-                    n_left += 1.0
-                    n_right += 1.0
-                    flux += mu
+            if mode == MODE_LEFT:
+                w_left, w_right = 1.0, 0.0
+            elif mode == MODE_SYMMETRIC:
+                w_left, w_right = 0.5, -0.5
             else:
-                # from the left, weight +mu, moving +z
-                if u < R:
-                    n_left += 2.0 * mu
-                    momentum += 2.0 * mu * mu * mu
-                else:
-                    n_left += mu
-                    n_right += mu
-                    flux += mu * mu
-                # from the right, weight -mu, moving -z: flux (-mu)(-mu), momentum (-mu)(mu)(-2 mu)
+                w_left, w_right = mu, -mu
+            # from the left, moving +z
+            u, state = uniform(state)
+            if u < R:
+                n_left += 2.0 * w_left
+                momentum += 2.0 * w_left * mu * mu
+            else:
+                n_left += w_left
+                n_right += w_left
+                flux += w_left * mu
+            # from the right, moving -z: flux w (-mu), momentum w mu (-2 mu) per reflection
+            if w_right != 0.0:
                 u, state = uniform(state)
                 if u < R:
-                    n_right -= 2.0 * mu
-                    momentum += 2.0 * mu * mu * mu
+                    n_right += 2.0 * w_right
+                    momentum -= 2.0 * w_right * mu * mu
                 else:
-                    n_right -= mu
-                    n_left -= mu
-                    flux += mu * mu
+                    n_right += w_right
+                    n_left += w_right
+                    flux -= w_right * mu
         out[c, 0] = n_left
         out[c, 1] = n_right
         out[c, 2] = flux
@@ -176,6 +192,9 @@ def parse(root, geometry, settings):
     source = root.table("source", {})
     source.string("kind", "reservoirs", choices=("reservoirs",))
     distribution = source.string("distribution", "ballistic", choices=("ballistic", "bulk"))
+    bias = source.string("bias", "left", choices=("left", "symmetric"))
+    if distribution == "bulk" and "bias" in source:
+        raise source.error("bias", "applies to the reservoir (ballistic) feed only; the bulk feed of Eq. 1 is already symmetric")
     source.finish()
     tallies = []
     for tally in root.tables("tallies"):
@@ -183,7 +202,7 @@ def parse(root, geometry, settings):
         tally.finish()
     if not tallies:
         tallies = list(TALLY_KINDS)
-    return {"slab": slab, "length": length, "distribution": distribution, "tallies": set(tallies)}
+    return {"slab": slab, "length": length, "distribution": distribution, "bias": bias, "tallies": set(tallies)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -199,11 +218,12 @@ def simulate(case, *, progress: bool = False) -> ResultRows:
     settings = case.settings
     slab = model["slab"]
     bulk = model["distribution"] == "bulk"
+    mode = MODE_BULK if bulk else (MODE_SYMMETRIC if model["bias"] == "symmetric" else MODE_LEFT)
     arrays = slab.kernel_arrays()
     use_table = slab.uses_table
 
     def kernel(first, count):
-        return slab_kernel(settings.seed, first, count, bulk, *arrays, use_table)
+        return slab_kernel(settings.seed, first, count, mode, *arrays, use_table)
 
     result = run_batches(kernel, settings.histories, settings.batches, progress=progress, label=settings.name)
     totals, histories, seconds = result.totals, result.histories, result.seconds
@@ -211,13 +231,17 @@ def simulate(case, *, progress: bool = False) -> ResultRows:
     drop_totals = -0.5 * (totals[:, 0] - totals[:, 1])  # -(pi^2)(w)(dn_L - dn_R)
     current_totals = weight * totals[:, 2]
     force_totals = weight * totals[:, 3]
-    refs = (bulk_references if bulk else ballistic_references)(slab.reflection, slab.breakpoints())
+    if bulk:
+        refs = bulk_references(slab.reflection, slab.breakpoints())
+    else:
+        refs = ballistic_references(slab.reflection, slab.breakpoints(), symmetric=mode == MODE_SYMMETRIC)
 
     rows = ResultRows(
         settings.name,
         system="slab",
         method="monte_carlo",
         distribution=model["distribution"],
+        bias="" if bulk else model["bias"],
         barrier=slab.model,
         thickness=slab.thickness,
     )

@@ -113,6 +113,24 @@ def test_bulk_feed_reproduces_eqs_47a_47b():
     _assert_agrees(frame)
 
 
+def test_symmetric_bias_mirror_process():
+    """+-delta-mu/2 reservoirs: same drop, current, force as the left-raised convention; densities +-int R/2."""
+    barrier = {"model": "rectangular", "height": 0.3}
+    data = {
+        "seed": 13, "histories": 200_000, "batches": 20,
+        "geometry": {"kind": "slab", "thickness": 2.0, "barrier": barrier},
+        "source": {"kind": "reservoirs", "distribution": "ballistic", "bias": "symmetric"},
+    }
+    frame = mc.run(mc.parse_case(data))
+    left = mc.run(_case(barrier, seed=13))
+    _assert_agrees(frame)
+    same = ~frame.observable.isin(["density"])
+    np.testing.assert_allclose(frame[same].reference, left[same].reference, rtol=1e-14)
+    density = frame[frame.observable == "density"].reference.to_numpy()
+    assert density[0] == pytest.approx(-density[1], rel=1e-14)
+    assert density[0] == pytest.approx(-0.5 * frame[frame.observable == "potential_drop"].reference.iloc[0], rel=1e-14)
+
+
 def test_table_reflection_against_hand_integrals():
     """A linear table R(mu) = 0.8 (1 - mu): drop -0.4, F/A = 0.8 (1/3 - 1/4)/pi^2 (ballistic)."""
     case = _case({"model": "table", "cos_theta": [0.0, 1.0], "reflection": [0.8, 0.0]}, seed=5)

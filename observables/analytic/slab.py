@@ -53,8 +53,8 @@ def moment(reflection, power: int, breakpoints=(0.0, 1.0), *, transmitted: bool 
     return gauss_legendre(lambda mu: mu**power * reflection(mu), breakpoints)
 
 
-def ballistic_references(reflection, breakpoints=(0.0, 1.0)) -> dict[str, float]:
-    """Slab fed by the reservoirs (Eq. 39, delta-mu = 1 on the left).
+def ballistic_references(reflection, breakpoints=(0.0, 1.0), *, symmetric: bool = False) -> dict[str, float]:
+    """Slab fed by the reservoirs (Eq. 39, delta-mu = 1 on the left, or +-1/2 with ``symmetric``).
 
     * potential_drop = e(dPhi_L - dPhi_R) = -int R                      (Eq. 41)
     * current        = j_t = (1/2pi^2) int mu T                         (Eq. 42, debris "2" removed)
@@ -62,7 +62,8 @@ def ballistic_references(reflection, breakpoints=(0.0, 1.0)) -> dict[str, float]
     * resistivity_reservoir = rho' L = 2 pi^2 / int mu T                (Eq. 44)
     * wind_force     = F_w / A = (1/pi^2) int mu^2 R, along +z          (Eq. 46)
     * density_left/right = dn/(dn/dE) beside the layer, Friedel terms dropped:
-      (1 + int R)/2 and (1 - int R)/2 (Eqs. 3, 40; e dPhi = -dn/(dn/dE), Eq. 5)
+      (1 + int R)/2 and (1 - int R)/2 (Eqs. 3, 40; e dPhi = -dn/(dn/dE), Eq. 5);
+      +-(int R)/2 with the symmetric bias (all other rows unchanged)
     """
     r0 = moment(reflection, 0, breakpoints)
     t1 = moment(reflection, 1, breakpoints, transmitted=True)
@@ -73,8 +74,8 @@ def ballistic_references(reflection, breakpoints=(0.0, 1.0)) -> dict[str, float]
         "resistivity": 2.0 * math.pi**2 * r0 / t1,
         "resistivity_reservoir": 2.0 * math.pi**2 / t1,
         "wind_force": r2 / math.pi**2,
-        "density_left": 0.5 * (1.0 + r0),
-        "density_right": 0.5 * (1.0 - r0),
+        "density_left": 0.5 * r0 if symmetric else 0.5 * (1.0 + r0),
+        "density_right": -0.5 * r0 if symmetric else 0.5 * (1.0 - r0),
     }
 
 
