@@ -171,6 +171,8 @@ def _parse_barrier(geometry, thickness):
         if len(cos_theta) != len(reflection) or len(cos_theta) < 2:
             raise barrier.error("reflection", f"needs one value per cos_theta node (>= 2), got {len(reflection)} for {len(cos_theta)}")
         _increasing(barrier, "cos_theta", cos_theta)
+        if min(reflection) >= 1.0:
+            raise barrier.error("reflection", "R = 1 at every angle: no current can pass and the resistivities are infinite")
         if cos_theta[0] != 0.0 or cos_theta[-1] != 1.0:
             raise barrier.error("cos_theta", "must run from 0 to 1 so that R is defined at every angle")
         slab = slab_geometry.table(thickness, cos_theta, reflection)

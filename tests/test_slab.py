@@ -178,6 +178,8 @@ def test_results_independent_of_thread_count():
          "geometry.barrier.reflection[1]"),
         ({"thickness": 2.0, "barrier": {"model": "table", "cos_theta": [0, 1], "reflection": [-0.1, 0.2]}},
          "geometry.barrier.reflection[0]"),
+        ({"thickness": 2.0, "barrier": {"model": "table", "cos_theta": [0, 1], "reflection": [1.0, 1.0]}},
+         "geometry.barrier.reflection"),
         ({"thickness": 2.0, "barrier": {"model": "piecewise", "edges": [-2, 0, 1], "heights": [0.1, 0.2]}},
          "geometry.barrier.edges"),
         ({"thickness": 2.0, "barrier": {"model": "rectangular", "height": 0.3}, "length": 1.0}, "geometry.length"),
