@@ -291,7 +291,7 @@ def simulate(case, *, progress: bool = False) -> ResultRows:
             "current",
             current,
             refs["current"],
-            "k_F^3 tau v_F E0 / hbar per area" if bulk else "k_F^2 delta_mu / hbar per area",
+            "k_F^3 e E0 tau / m per area" if bulk else "k_F^2 delta_mu / hbar per area",
             "J0 through layer" if bulk else "42",
         )
         rho = ratio_estimate(-drop_totals, current_totals, histories).scaled(rho_scale)
