@@ -13,17 +13,32 @@ from pathlib import Path
 
 import numpy as np
 
-from geometry.aperture import WALL_KINDS, Aperture
+from geometry.aperture import WALL_KINDS, Aperture, hole_cone
 from mc.batches import run_batches
 from mc.config import RunSettings, Table
+from mc.errors import ConfigError
 from mc.sources import APERTURE_SOURCE, SOURCE_KINDS, source_strength
+from mc.scattering import parse_scatterer
 from mc.transport import point_contact_histories
 from observables.analytic import point_contact as closed_form
 from observables.statistics import Estimate, batch_estimate, figure_of_merit
 from observables.tables import ResultRows
-from observables.tallies import MESH_SCORES, PROBE_SCORES, CylindricalMesh, ScoreLayout
+from observables.tallies import (
+    ANALOG,
+    IMPURITY_SCORES,
+    MESH_SCORES,
+    MOMENT,
+    NEXT_EVENT,
+    PROBE_SCORES,
+    CylindricalMesh,
+    ScoreLayout,
+)
 
-TALLY_KINDS = ("current", "density", "current_density")
+FIELD_TALLIES = ("current", "density", "current_density")
+IMPURITY_TALLIES = ("wind_force", "backscatter_current", "direct_force", "collision_rate")
+TALLY_KINDS = FIELD_TALLIES + IMPURITY_TALLIES
+ESTIMATORS = ("next_event", "analog", "both")
+DEFAULT_DIRECT_VALENCE = 1.0
 DEFAULT_PROBE_RADIUS = 0.5
 DEFAULT_RESERVOIR_RADIUS = 200.0
 
@@ -36,6 +51,21 @@ class Probe:
     radius: float
 
 
+@dataclass(frozen=True)
+class Impurity:
+    """A scatterer at ``position`` (z >= 0) with direct valence Z_d (Sorbello Eq. 59).
+
+    ``gradient_radius`` is the ball on which the density gradient (direct force)
+    is estimated from the track-length first moment: for a harmonic density
+    int_ball (r - r0) n dV = grad n(r0) R^2 V / 5 exactly (mean-value property),
+    and the density of the ballistic contact is harmonic off the wall."""
+
+    position: tuple[float, float, float]
+    scatterer: object
+    direct_valence: float
+    gradient_radius: float
+
+
 @dataclass
 class PointContactModel:
     aperture: Aperture
@@ -45,6 +75,9 @@ class PointContactModel:
     density_probes: list[Probe] = field(default_factory=list)
     current_probes: list[Probe] = field(default_factory=list)
     mesh: CylindricalMesh | None = None
+    impurities: list[Impurity] = field(default_factory=list)
+    estimators: set[str] = field(default_factory=set)
+    multiple_scattering: bool = False
 
     @property
     def probes(self) -> list[Probe]:
@@ -89,6 +122,14 @@ def parse(root: Table, geometry: Table, settings: RunSettings) -> PointContactMo
     source.finish()
 
     model = PointContactModel(aperture=aperture, source=source_kind, reservoir_radius=reservoir_radius)
+    transport_table = root.table("transport", {})
+    multiple = transport_table.raw("multiple_scattering", False)
+    if not isinstance(multiple, bool):
+        raise transport_table.error("multiple_scattering", f"must be true or false, got {multiple!r}")
+    model.multiple_scattering = multiple
+    transport_table.finish()
+    for table in root.tables("impurities"):
+        model.impurities.append(_parse_impurity(table, aperture, reservoir_radius))
     tallies = root.tables("tallies")
     if not tallies:
         raise root.error("tallies", "at least one [[tallies]] table is required")
@@ -96,6 +137,14 @@ def parse(root: Table, geometry: Table, settings: RunSettings) -> PointContactMo
         kind = tally.string("kind", choices=TALLY_KINDS)
         model.tallies.add(kind)
         if kind == "current":
+            tally.finish()
+            continue
+        if kind in IMPURITY_TALLIES:
+            if not model.impurities:
+                raise tally.error("kind", f"a {kind} tally needs at least one [[impurities]] entry")
+            if kind != "direct_force":
+                estimator = tally.string("estimator", "next_event", choices=ESTIMATORS)
+                model.estimators.update(("analog", "next_event") if estimator == "both" else (estimator,))
             tally.finish()
             continue
         if "probes" not in tally and "mesh" not in tally:
@@ -118,7 +167,45 @@ def parse(root: Table, geometry: Table, settings: RunSettings) -> PointContactMo
                 raise tally.error("mesh", f"extends to {corner:g}, beyond the simulated ball of radius {reservoir_radius}")
             model.mesh = mesh
         tally.finish()
+    if model.multiple_scattering and "next_event" in model.estimators:
+        raise ConfigError("transport.multiple_scattering",
+                          "the next-event estimator is first order; multiple scattering needs estimator = \"analog\" on every impurity tally")
+    if model.multiple_scattering and not model.impurities:
+        raise ConfigError("transport.multiple_scattering", "needs [[impurities]]")
     return model
+
+
+def _parse_impurity(table: Table, aperture: Aperture, reservoir_radius: float) -> Impurity:
+    position = table.vector("position")
+    x, y, z = position
+    if z < 0.0:
+        raise table.error("position", f"must have z >= 0 (the right half-space; the left one is its mirror image), got {list(position)}")
+    if aperture.on_wall(position):
+        raise table.error("position", f"{list(position)} is inside the wall (z = 0 outside the hole of radius {aperture.radius})")
+    if math.hypot(*position) >= reservoir_radius:
+        raise table.error("position", f"{list(position)} is outside the simulated ball of radius {reservoir_radius}")
+    scatterer = parse_scatterer(table.table("scatterer"))
+    valence = float(table.number("direct_valence", DEFAULT_DIRECT_VALENCE))
+    clearance = _wall_clearance(position, aperture.radius)
+    if "gradient_radius" in table:
+        gradient_radius = float(table.number("gradient_radius", gt=0.0))
+        if gradient_radius >= clearance:
+            raise table.error("gradient_radius", f"ball of radius {gradient_radius} around {list(position)} reaches the wall (clearance {clearance:.4g})")
+    else:
+        # the pure-contact density is harmonic away from the wall, so any ball clear of
+        # it gives the exact gradient at its centre; a larger ball collects more track
+        gradient_radius = min(0.5 * aperture.radius, 0.9 * clearance)
+    table.finish()
+    return Impurity(position=position, scatterer=scatterer, direct_valence=valence, gradient_radius=gradient_radius)
+
+
+def _wall_clearance(position, hole_radius: float) -> float:
+    """Distance from a point to the opaque part of the plane z = 0 (to the rim if above the hole)."""
+    x, y, z = position
+    rho = math.hypot(x, y)
+    if rho >= hole_radius:
+        return abs(z)
+    return math.hypot(hole_radius - rho, z)
 
 
 @dataclass
@@ -131,6 +218,16 @@ class PointContactTotals:
     mesh_density: Estimate | None    # (n_rho, n_z)
     mesh_current_density: Estimate | None  # (n_rho, n_z, 2): rho and z components
     seconds: float
+    impurities: "ImpurityEstimates | None" = None
+
+
+@dataclass
+class ImpurityEstimates:
+    """Per impurity (rows): [collision rate, F_w x, y, z, delta I] by each estimator, and F_d (x, y, z)."""
+
+    analog: Estimate
+    next_event: Estimate
+    direct_force: Estimate
 
 
 def transport(model: PointContactModel, settings: RunSettings, *, progress: bool = False) -> PointContactTotals:
@@ -143,14 +240,17 @@ def transport(model: PointContactModel, settings: RunSettings, *, progress: bool
         bounds, shape = mesh.as_arrays()
     else:
         bounds, shape = np.zeros(3), np.zeros(2, dtype=np.int64)
-    layout = ScoreLayout(n_probes=len(probes), n_mesh_cells=int(shape[0] * shape[1]))
+    layout = ScoreLayout(n_probes=len(probes), n_mesh_cells=int(shape[0] * shape[1]), n_impurities=len(model.impurities))
+    impurities = impurity_arrays(model)
     source_kind = SOURCE_KINDS[model.source]
     wall_kind = WALL_KINDS[model.aperture.wall]
     a = model.aperture.radius
 
     def kernel(first: int, count: int) -> np.ndarray:
         return point_contact_histories(settings.seed, first, count, source_kind, a, wall_kind,
-                                       model.reservoir_radius, centres, radii, bounds, shape, layout.size)
+                                       model.reservoir_radius, centres, radii, bounds, shape, *impurities,
+                                       "analog" in model.estimators, "next_event" in model.estimators,
+                                       model.multiple_scattering, layout.size)
 
     batches = run_batches(kernel, settings.histories, settings.batches, progress=progress, label=settings.name)
     per_history = source_strength(source_kind, a, model.reservoir_radius)
@@ -182,7 +282,48 @@ def transport(model: PointContactModel, settings: RunSettings, *, progress: bool
             z_centres = 0.5 * (mesh.z_edges[1:] + mesh.z_edges[:-1])
             mesh_density = mesh_density.shifted(np.where(z_centres < 0.0, 1.0, 0.0)[None, :])
         mesh_current = cells[:, :, 1:].scaled(1.0 / volumes[:, :, None])
-    return PointContactTotals(current, probe_density, probe_current, mesh_density, mesh_current, batches.seconds)
+    impurity_estimates = None
+    if model.impurities:
+        block = scores[layout.impurities:layout.size]
+        per_impurity = Estimate(block.mean.reshape(-1, IMPURITY_SCORES), block.stderr.reshape(-1, IMPURITY_SCORES))
+        gradient_radii = impurities[3]
+        moment_scale = np.zeros_like(gradient_radii)
+        used = gradient_radii > 0
+        # ball first moment: int (r - r0) n dV = grad n R^2 V / 5 (exact for a harmonic density)
+        moment_scale[used] = 5.0 / (gradient_radii[used] ** 2 * 4.0 / 3.0 * np.pi * gradient_radii[used] ** 3)
+        valences = np.array([imp.direct_valence for imp in model.impurities])
+        moments = per_impurity[:, MOMENT + 1:MOMENT + 4].scaled(1.0 / closed_form.DENSITY_OF_STATES)
+        if aperture_source:
+            # the +1 baseline of the left half-space lies in the part of the ball below z = 0
+            # (a cap): int_cap (z - z0) dV = -(pi/4)(R^2 - z0^2)^2
+            z0 = impurities[0][:, 2]
+            cap = np.where(gradient_radii > z0, -0.25 * np.pi * (gradient_radii**2 - z0**2) ** 2, 0.0)
+            moments = moments.shifted(np.stack([np.zeros_like(cap), np.zeros_like(cap), cap], axis=1))
+        impurity_estimates = ImpurityEstimates(
+            analog=per_impurity[:, ANALOG:ANALOG + 5],
+            # next-event scores are flux-free: times (1/4 pi^3) instead of the source strength
+            next_event=per_impurity[:, NEXT_EVENT:NEXT_EVENT + 5].scaled(closed_form.FLUX_PER_SOLID_ANGLE / per_history),
+            direct_force=moments.scaled((valences * moment_scale)[:, None]),
+        )
+    return PointContactTotals(current, probe_density, probe_current, mesh_density, mesh_current, batches.seconds,
+                              impurity_estimates)
+
+
+def impurity_arrays(model: PointContactModel):
+    """Plain arrays for the kernel: positions, packed sampling tables and their starts,
+    gradient-ball radii (0 = no direct force tally), cone axes and cosines containing Omega0."""
+    n = len(model.impurities)
+    positions = np.array([imp.position for imp in model.impurities], dtype=np.float64).reshape(n, 3)
+    tables = [np.asarray(imp.scatterer.sampling_table(), dtype=np.float64) for imp in model.impurities]
+    table_start = np.zeros(n + 1, dtype=np.int64)
+    table_start[1:] = np.cumsum([len(t) for t in tables])
+    packed = np.concatenate(tables) if tables else np.zeros(0)
+    wants_gradient = "direct_force" in model.tallies
+    gradient_radii = np.array([imp.gradient_radius if wants_gradient else 0.0 for imp in model.impurities], dtype=np.float64)
+    cones = [hole_cone(imp.position, model.aperture.radius) for imp in model.impurities]
+    cone_axes = np.array([axis for axis, _ in cones], dtype=np.float64).reshape(n, 3)
+    cone_cos = np.array([cos for _, cos in cones], dtype=np.float64)
+    return positions, packed, table_start, gradient_radii, cone_axes, cone_cos
 
 
 def _cartesian_current(field_rho_z, x, y):
@@ -237,7 +378,51 @@ def simulate(case, *, progress: bool = False) -> ResultRows:
 
     if model.mesh is not None:
         _add_mesh_rows(rows, model, totals, fom)
+    if model.impurities:
+        _add_impurity_rows(rows, model, totals, fom)
     return rows
+
+
+def _add_impurity_rows(rows: ResultRows, model: PointContactModel, totals: PointContactTotals, fom) -> None:
+    """Sorbello Eqs. 57-64 per impurity, by each estimator asked for, with their references."""
+    a = model.aperture.radius
+    estimates = totals.impurities
+    r_sharvin = closed_form.sharvin_resistance(a)
+    first_order_delta_r = 0.0
+    for i, imp in enumerate(model.impurities):
+        common = dict(position=imp.position, impurity=i)
+        needs_backscatter = "backscatter_current" in model.tallies and not model.multiple_scattering
+        ref_rate = closed_form.collision_rate(imp.scatterer, imp.position, a)
+        ref_force = closed_form.wind_force(imp.scatterer, imp.position, a) if "wind_force" in model.tallies else None
+        ref_back = closed_form.backscatter_current(imp.scatterer, imp.position, a) if "backscatter_current" in model.tallies else np.nan
+        first_order_delta_r += closed_form.delta_resistance(ref_back, a) if np.isfinite(ref_back) else 0.0
+        for name in sorted(model.estimators):
+            e = estimates.analog[i] if name == "analog" else estimates.next_event[i]
+            tagged = dict(common, estimator=name)
+            if "collision_rate" in model.tallies:
+                rows.add("collision_rate", e.mean[0], e.stderr[0], ref_rate, fom=fom(e[0]), **tagged)
+            if ref_force is not None:
+                for k, comp in enumerate("xyz"):
+                    rows.add("wind_force", e.mean[1 + k], e.stderr[1 + k], ref_force[k], component=comp,
+                             fom=fom(e[1 + k]), **tagged)
+            if needs_backscatter:
+                back = e[4]
+                rows.add("backscatter_current", back.mean, back.stderr, ref_back, fom=fom(back), **tagged)
+                delta_r = back.scaled(-r_sharvin**2)
+                rows.add("delta_resistance", delta_r.mean, delta_r.stderr, closed_form.delta_resistance(ref_back, a),
+                         fom=fom(delta_r), **tagged)
+        if "direct_force" in model.tallies:
+            f = estimates.direct_force[i]
+            ref = closed_form.direct_force(imp.position, a, imp.direct_valence)
+            for k, comp in enumerate("xyz"):
+                rows.add("direct_force", f.mean[k], f.stderr[k], ref[k], component=comp, fom=fom(f[k]),
+                         estimator="track_length_moment", gradient_radius=imp.gradient_radius, **common)
+    if model.multiple_scattering and "current" in model.tallies:
+        resistance = 1.0 / totals.current.mean
+        stderr = totals.current.stderr / totals.current.mean**2
+        # all impurities at once, to all orders: compare with the first-order sum of Eq. 58
+        rows.add("delta_resistance", resistance - r_sharvin, stderr, np.nan, estimator="analog_multiple",
+                 first_order_reference=first_order_delta_r, tally="global")
 
 
 def _add_mesh_rows(rows: ResultRows, model: PointContactModel, totals: PointContactTotals, fom) -> None:

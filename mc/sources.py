@@ -36,10 +36,9 @@ def source_strength(kind: int, hole_radius: float, reservoir_radius: float) -> f
 
 
 @njit(cache=True, inline="always")
-def lambert_about(nx, ny, nz, state):
-    """A direction cosine-distributed about the unit normal n (Duff et al. 2017 frame)."""
-    x, y, state = lambert_disk_sample(state)
-    along = math.sqrt(max(0.0, 1.0 - x * x - y * y))
+def about_axis(nx, ny, nz, x, y, along):
+    """The vector with components (x, y, along) in an orthonormal frame whose third axis is n
+    (Duff et al. 2017, branch-free frame)."""
     sign = 1.0 if nz >= 0.0 else -1.0
     a = -1.0 / (sign + nz)
     b = nx * ny * a
@@ -49,8 +48,27 @@ def lambert_about(nx, ny, nz, state):
         x * t1x + y * t2x + along * nx,
         x * t1y + y * t2y + along * ny,
         x * t1z + y * t2z + along * nz,
-        state,
     )
+
+
+@njit(cache=True, inline="always")
+def lambert_about(nx, ny, nz, state):
+    """A direction cosine-distributed about the unit normal n."""
+    x, y, state = lambert_disk_sample(state)
+    along = math.sqrt(max(0.0, 1.0 - x * x - y * y))
+    ux, uy, uz = about_axis(nx, ny, nz, x, y, along)
+    return ux, uy, uz, state
+
+
+@njit(cache=True, inline="always")
+def cone_direction(nx, ny, nz, cos_max, state):
+    """A direction uniform in solid angle inside the cone of half-angle arccos(cos_max) about n."""
+    u, state = uniform(state)
+    along = 1.0 - u * (1.0 - cos_max)
+    x, y, state = lambert_disk_sample(state)
+    scale = math.sqrt(max(0.0, 1.0 - along * along) / (x * x + y * y))
+    ux, uy, uz = about_axis(nx, ny, nz, x * scale, y * scale, along)
+    return ux, uy, uz, state
 
 
 @njit(cache=True, inline="always")

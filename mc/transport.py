@@ -11,6 +11,22 @@ right (the left reservoir seen through the hole) and a -1 "missing electron"
 to the left (the directions at the hole that come from the right reservoir
 carry no excess; the +1 baseline on the left is added analytically).  The
 reservoir source emits one +1 electron from the far left hemisphere.
+
+Impurities (Sorbello Eqs. 55-64) are scored by two estimators:
+
+* analog: a flight hits an impurity when it passes within the radius of its
+  equivalent disk, sqrt(sigma_tot(k)/pi), facing the flight; the outgoing
+  direction is drawn from |f|^2.  First order (independent impurities): the
+  primary flies on unaffected and the scattered secondary is followed to
+  the hole or away (wall reflections included).  Multiple scattering: the
+  particle itself is deflected and may hit other impurities.  The -1
+  particles of the aperture source correct the analytic left baseline and
+  never collide (impurities sit at z >= 0).
+* variance-reduced (next-event): each history samples for every impurity an
+  incoming direction uniformly in a cone containing Omega0(r0), scores the
+  collision rate and the momentum transfer of a scattering drawn from |f|^2,
+  and a second direction k_b in the same cone scores the backscattered
+  current with |f(k -> -k_b)|^2 (the directions towards the hole are -Omega0).
 """
 
 from __future__ import annotations
@@ -20,34 +36,172 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from geometry.aperture import distance_to_plane, distance_to_sphere_exit, reflect_from_wall
+from geometry.aperture import (
+    back_ray_through_hole,
+    ball_interval,
+    distance_to_plane,
+    distance_to_sphere_exit,
+    reflect_from_wall,
+)
 from mc.batches import CHUNK
-from mc.sources import APERTURE_SOURCE, aperture_emission, reservoir_emission
+from mc.scattering.sampling import (
+    HEADER,
+    KIND_CLUSTER,
+    KIND_ISOTROPIC,
+    cluster_amplitude,
+    legendre_intensity,
+    sample_outgoing,
+    total_cross_section,
+)
+from mc.sources import APERTURE_SOURCE, aperture_emission, cone_direction, reservoir_emission
 from mc.streams import history_stream
-from observables.tallies import score_mesh, score_probes
+from observables.tallies import ANALOG, IMPURITY_SCORES, MOMENT, NEXT_EVENT, score_mesh, score_probes
 
 MAX_EVENTS = 100_000
-"""Safety cap on surface events per particle (a ballistic particle has at most two)."""
+"""Safety cap on surface and collision events per particle."""
+
+
+
+@njit(cache=True)
+def scattering_intensity(table, kx, ky, kz, qx, qy, qz):
+    """|f(k -> q)|^2 in 1/k_F^2 for any scatterer table (unit vectors in)."""
+    kind = int(table[0])
+    if kind == KIND_ISOTROPIC:
+        return table[1] / (4.0 * math.pi)
+    if kind == KIND_CLUSTER:
+        f = cluster_amplitude(table, kx, ky, kz, qx, qy, qz)
+        return f.real * f.real + f.imag * f.imag
+    return legendre_intensity(table, int(table[HEADER]), kx * qx + ky * qy + kz * qz)
+
+
+@njit(cache=True, inline="always")
+def _secondary_crossings(x, y, z, ux, uy, uz, hole_radius, wall_kind, domain_radius, state):
+    """Follow a scattered particle (no further collisions) and return its signed hole crossings."""
+    crossings = 0.0
+    for _ in range(MAX_EVENTS):
+        t_plane = distance_to_plane(z, uz)
+        if t_plane == math.inf or distance_to_sphere_exit(x, y, z, ux, uy, uz, domain_radius) <= t_plane:
+            break
+        x += t_plane * ux
+        y += t_plane * uy
+        z = 0.0
+        if x * x + y * y < hole_radius * hole_radius:
+            crossings += 1.0 if uz > 0.0 else -1.0
+        else:
+            ux, uy, uz, state = reflect_from_wall(ux, uy, uz, wall_kind, state)
+    return crossings, state
+
+
+@njit(cache=True, inline="always")
+def _score_moments(acc, offset, px, py, pz, ux, uy, uz, length, weight, centres, radii):
+    """Track-length first moment about each impurity: sum w l and sum w l (midpoint - r0),
+    whose ratio to R^2 V / 5 is the ball-averaged density gradient."""
+    for i in range(centres.shape[0]):
+        if radii[i] <= 0.0:
+            continue
+        t_in, t_out = ball_interval(px, py, pz, ux, uy, uz, length, centres[i, 0], centres[i, 1], centres[i, 2], radii[i])
+        if t_out > t_in:
+            k = offset + IMPURITY_SCORES * i + MOMENT
+            wl = weight * (t_out - t_in)
+            mid = 0.5 * (t_in + t_out)
+            acc[k] += wl
+            acc[k + 1] += wl * (px + mid * ux - centres[i, 0])
+            acc[k + 2] += wl * (py + mid * uy - centres[i, 1])
+            acc[k + 3] += wl * (pz + mid * uz - centres[i, 2])
+
+
+@njit(cache=True, inline="always")
+def _collision_distance(x, y, z, ux, uy, uz, length, cx, cy, cz, table):
+    """Distance along the segment to the impurity at c if the flight passes through its
+    equivalent disk (area sigma_tot(u), normal to u, centred on c), else -1."""
+    dx = cx - x
+    dy = cy - y
+    dz = cz - z
+    t = dx * ux + dy * uy + dz * uz
+    if t <= 0.0 or t >= length:
+        return -1.0
+    miss2 = dx * dx + dy * dy + dz * dz - t * t
+    if miss2 * math.pi < total_cross_section(table, ux, uy, uz):
+        return t
+    return -1.0
+
+
+@njit(cache=True, inline="always")
+def _first_collision(x, y, z, ux, uy, uz, length, positions, tables, table_start, skip):
+    """Earliest analog collision along the segment, skipping impurity ``skip``:
+    (impurity index or -1, distance)."""
+    hit = -1
+    t_hit = length
+    for i in range(positions.shape[0]):
+        if i != skip:
+            t = _collision_distance(x, y, z, ux, uy, uz, t_hit, positions[i, 0], positions[i, 1], positions[i, 2],
+                                    tables[table_start[i]:table_start[i + 1]])
+            if t >= 0.0:
+                hit = i
+                t_hit = t
+    return hit, t_hit
+
+
+@njit(cache=True, inline="always")
+def _score_collision(acc, k, weight, ux, uy, uz, qx, qy, qz):
+    """One scattering k -> q: a collision and the momentum transfer hbar (k - k') (Sorbello Eq. 20)."""
+    acc[k] += weight
+    acc[k + 1] += weight * (ux - qx)
+    acc[k + 2] += weight * (uy - qy)
+    acc[k + 3] += weight * (uz - qz)
 
 
 @njit(cache=True, inline="always")
 def _follow(acc, x, y, z, ux, uy, uz, weight, state, hole_radius, wall_kind, domain_radius,
-            probe_centres, probe_radii, probe_offset, mesh_bounds, mesh_shape, mesh_offset, times):
+            probe_centres, probe_radii, mesh_bounds, mesh_shape, times,
+            positions, tables, table_start, moment_radii, analog, multiple, impurity_offset):
     """Follow one particle to its death, scoring every segment; returns the stream state."""
     hole_radius2 = hole_radius * hole_radius
     use_mesh = mesh_shape[0] > 0
+    mesh_offset = 1 + 4 * probe_centres.shape[0]
+    last_hit = -1
     for _ in range(MAX_EVENTS):
         t_plane = distance_to_plane(z, uz)
         t_exit = distance_to_sphere_exit(x, y, z, ux, uy, uz, domain_radius)
         length = min(t_plane, t_exit)
-        score_probes(acc, probe_offset, x, y, z, ux, uy, uz, length, weight, probe_centres, probe_radii)
+        hit = -1
+        if multiple and weight > 0.0:
+            hit, length = _first_collision(x, y, z, ux, uy, uz, length, positions, tables, table_start, last_hit)
+        score_probes(acc, 1, x, y, z, ux, uy, uz, length, weight, probe_centres, probe_radii)
         if use_mesh:
             score_mesh(acc, mesh_offset, x, y, z, ux, uy, uz, length, weight, mesh_bounds, mesh_shape, times)
+        _score_moments(acc, impurity_offset, x, y, z, ux, uy, uz, length, weight, positions, moment_radii)
+        if analog and not multiple and weight > 0.0:
+            # first order: each impurity the primary passes scatters an independent
+            # secondary; the primary flies on as if the impurity were absent
+            for i in range(positions.shape[0]):
+                table = tables[table_start[i]:table_start[i + 1]]
+                t_c = _collision_distance(x, y, z, ux, uy, uz, length, positions[i, 0], positions[i, 1], positions[i, 2], table)
+                if t_c < 0.0:
+                    continue
+                qx, qy, qz, state = sample_outgoing(table, ux, uy, uz, state)
+                k = impurity_offset + IMPURITY_SCORES * i + ANALOG
+                _score_collision(acc, k, weight, ux, uy, uz, qx, qy, qz)
+                crossings, state = _secondary_crossings(x + t_c * ux, y + t_c * uy, z + t_c * uz, qx, qy, qz,
+                                                        hole_radius, wall_kind, domain_radius, state)
+                acc[k + 4] += weight * crossings
+        if hit >= 0:
+            # multiple scattering: the particle itself is deflected at the impurity
+            table = tables[table_start[hit]:table_start[hit + 1]]
+            qx, qy, qz, state = sample_outgoing(table, ux, uy, uz, state)
+            _score_collision(acc, impurity_offset + IMPURITY_SCORES * hit + ANALOG, weight, ux, uy, uz, qx, qy, qz)
+            x += length * ux
+            y += length * uy
+            z += length * uz
+            ux, uy, uz = qx, qy, qz
+            last_hit = hit
+            continue
         if t_exit <= t_plane:
             return state
         x += length * ux
         y += length * uy
         z = 0.0
+        last_hit = -1
         if x * x + y * y < hole_radius2:
             acc[0] += weight if uz > 0.0 else -weight
         else:
@@ -55,17 +209,37 @@ def _follow(acc, x, y, z, ux, uy, uz, weight, state, hole_radius, wall_kind, dom
     return state
 
 
+@njit(cache=True, inline="always")
+def _next_event(acc, k, x0, y0, z0, axis_x, axis_y, axis_z, cos_max, cone_solid_angle, hole_radius, table, state):
+    """Variance-reduced scores of one impurity for one history (before the 1/4 pi^3 flux factor).
+
+    Incoming k uniform in the cone: collision rate sigma_tot(k) Omega_c, momentum
+    transfer sigma_tot(k) Omega_c (k - k') with k' ~ |f|^2 (Sorbello Eq. 61);
+    backscatter -Omega_c^2 |f(k -> -k_b)|^2 for a second k_b in the cone (Eq. 57)."""
+    kx, ky, kz, state = cone_direction(axis_x, axis_y, axis_z, cos_max, state)
+    bx, by, bz, state = cone_direction(axis_x, axis_y, axis_z, cos_max, state)
+    if back_ray_through_hole(x0, y0, z0, kx, ky, kz, hole_radius):
+        weight = cone_solid_angle * total_cross_section(table, kx, ky, kz)
+        qx, qy, qz, state = sample_outgoing(table, kx, ky, kz, state)
+        _score_collision(acc, k, weight, kx, ky, kz, qx, qy, qz)
+        if back_ray_through_hole(x0, y0, z0, bx, by, bz, hole_radius):
+            acc[k + 4] -= cone_solid_angle * cone_solid_angle * scattering_intensity(table, kx, ky, kz, -bx, -by, -bz)
+    return state
+
+
 @njit(parallel=True, cache=True)
 def point_contact_histories(seed, first, count, source_kind, hole_radius, wall_kind, domain_radius,
-                            probe_centres, probe_radii, mesh_bounds, mesh_shape, n_scores):
+                            probe_centres, probe_radii, mesh_bounds, mesh_shape,
+                            positions, tables, table_start, moment_radii, cone_axes, cone_cos,
+                            analog, next_event, multiple, n_scores):
     """Run histories first .. first+count-1; returns per-chunk score sums (n_chunks, n_scores).
 
     Score layout: [0] signed hole crossings (+1 to the right), then 4 per probe,
-    then 3 per mesh cell (see observables.tallies.ScoreLayout)."""
+    3 per mesh cell, IMPURITY_SCORES per impurity (see ScoreLayout)."""
     n_chunks = (count + CHUNK - 1) // CHUNK
     acc = np.zeros((n_chunks, n_scores))
-    probe_offset = 1
-    mesh_offset = 1 + 4 * probe_centres.shape[0]
+    impurity_offset = 1 + 4 * probe_centres.shape[0] + 3 * mesh_shape[0] * mesh_shape[1]
+    n_impurities = positions.shape[0]
     for chunk in prange(n_chunks):
         row = acc[chunk]
         times = np.empty(2 * mesh_shape[0] + mesh_shape[1] + 4)
@@ -76,9 +250,19 @@ def point_contact_histories(seed, first, count, source_kind, hole_radius, wall_k
                 for side in (1.0, -1.0):
                     x, y, z, ux, uy, uz, state = aperture_emission(hole_radius, side, state)
                     state = _follow(row, x, y, z, ux, uy, uz, side, state, hole_radius, wall_kind, domain_radius,
-                                    probe_centres, probe_radii, probe_offset, mesh_bounds, mesh_shape, mesh_offset, times)
+                                    probe_centres, probe_radii, mesh_bounds, mesh_shape, times,
+                                    positions, tables, table_start, moment_radii, analog, multiple, impurity_offset)
             else:
                 x, y, z, ux, uy, uz, state = reservoir_emission(domain_radius, state)
                 state = _follow(row, x, y, z, ux, uy, uz, 1.0, state, hole_radius, wall_kind, domain_radius,
-                                probe_centres, probe_radii, probe_offset, mesh_bounds, mesh_shape, mesh_offset, times)
+                                probe_centres, probe_radii, mesh_bounds, mesh_shape, times,
+                                positions, tables, table_start, moment_radii, analog, multiple, impurity_offset)
+            if next_event:
+                for i in range(n_impurities):
+                    cos_max = cone_cos[i]
+                    state = _next_event(row, impurity_offset + IMPURITY_SCORES * i + NEXT_EVENT,
+                                        positions[i, 0], positions[i, 1], positions[i, 2],
+                                        cone_axes[i, 0], cone_axes[i, 1], cone_axes[i, 2], cos_max,
+                                        2.0 * math.pi * (1.0 - cos_max), hole_radius,
+                                        tables[table_start[i]:table_start[i + 1]], state)
     return acc

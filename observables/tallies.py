@@ -23,6 +23,11 @@ PROBE_SCORES = 4
 MESH_SCORES = 3
 """Per cylindrical-mesh cell: sum w l, sum w d(rho) (= int u.rho_hat dl), sum w l uz."""
 
+IMPURITY_SCORES = 14
+"""Per impurity: analog [collisions, Px, Py, Pz, backscatter], next-event [the same five],
+density-moment ball [sum w l, sum w l (mid - r0)_x, _y, _z]; offsets below."""
+ANALOG, NEXT_EVENT, MOMENT = 0, 5, 10
+
 
 @dataclass(frozen=True)
 class CylindricalMesh:
@@ -61,6 +66,7 @@ class ScoreLayout:
 
     n_probes: int
     n_mesh_cells: int
+    n_impurities: int = 0
 
     current: int = 0
 
@@ -73,8 +79,12 @@ class ScoreLayout:
         return self.probes + PROBE_SCORES * self.n_probes
 
     @property
-    def size(self) -> int:
+    def impurities(self) -> int:
         return self.mesh + MESH_SCORES * self.n_mesh_cells
+
+    @property
+    def size(self) -> int:
+        return self.impurities + IMPURITY_SCORES * self.n_impurities
 
 
 @njit(cache=True, inline="always")

@@ -14,6 +14,8 @@ area integral, and probe/mesh averages by Gauss-Legendre quadrature.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.integrate import quad
 from scipy.special import elliprf, elliprj
@@ -206,3 +208,156 @@ def annulus_average(field, rho_edges, z_edges, order: int = 4, subdivisions: int
     if isinstance(values, tuple):
         return tuple(average(v) for v in values)
     return average(values)
+
+
+# --- an impurity near the contact (Sorbello Eqs. 55-64) ------------------------------------
+
+FLUX_PER_SOLID_ANGLE = 1.0 / (4.0 * np.pi**3)
+"""Particle flux per unit solid angle of the excess distribution, (dn/dE) v_F delta-mu / 4 pi."""
+
+
+def hole_directions(position, radius: float, n_phi: int = 96, n_beta: int = 48):
+    """Quadrature over Omega0(r0): incoming unit vectors k (N, 3) and weights dOmega (N,).
+
+    k points from a hole point to r0 (z0 >= 0).  Directions are written as the
+    polar angle beta about -z seen from r0 and the azimuth phi of the foot-point
+    ray s(cos phi, sin phi) in the plane; beta runs from atan(s1/z0) to
+    atan(s2/z0) where the ray enters and leaves the hole, so the integrand is
+    smooth and Gauss-Legendre in cos(beta) converges fast for any z0 >= 0.
+    """
+    x0, y0, z0 = (float(v) for v in position)
+    rho0 = math.hypot(x0, y0)
+    base = math.atan2(y0, x0) + np.pi  # azimuth from the foot towards the hole centre
+    if rho0 < radius:
+        phi = (np.arange(n_phi) + 0.5) * 2.0 * np.pi / n_phi
+        w_phi = np.full(n_phi, 2.0 * np.pi / n_phi)
+        half = np.sqrt(radius**2 - (rho0 * np.sin(phi)) ** 2)
+        s_in, s_out = np.zeros(n_phi), rho0 * np.cos(phi) + half
+    else:
+        phi_max = math.asin(radius / rho0)
+        t, w_t = np.polynomial.legendre.leggauss(n_phi)
+        t, w_t = 0.5 * np.pi * t, 0.5 * np.pi * w_t
+        # phi = phi_max sin t removes the square-root edge of the chord
+        phi = phi_max * np.sin(t)
+        w_phi = phi_max * np.cos(t) * w_t
+        half = np.sqrt(np.clip(radius**2 - (rho0 * np.sin(phi)) ** 2, 0.0, None))
+        s_in, s_out = rho0 * np.cos(phi) - half, rho0 * np.cos(phi) + half
+    if z0 > 0.0:
+        cos_in = z0 / np.hypot(z0, s_in)
+        cos_out = z0 / np.hypot(z0, s_out)
+    else:
+        cos_in = np.where(s_in > 0.0, 0.0, 1.0)
+        cos_out = np.zeros_like(s_out)
+    x, w_x = np.polynomial.legendre.leggauss(n_beta)
+    mu = cos_out[:, None] + (cos_in - cos_out)[:, None] * 0.5 * (x[None, :] + 1.0)
+    weights = w_phi[:, None] * (cos_in - cos_out)[:, None] * 0.5 * w_x[None, :]
+    sin_beta = np.sqrt(1.0 - mu**2)
+    azimuth = (base + phi)[:, None]
+    k = np.stack([-sin_beta * np.cos(azimuth), -sin_beta * np.sin(azimuth), mu], axis=-1)
+    return k.reshape(-1, 3), weights.ravel()
+
+
+def sphere_directions(n_mu: int = 48, n_phi: int = 96):
+    """Gauss-Legendre x trapezoid quadrature of the unit sphere: (N, 3) vectors and weights."""
+    mu, w_mu = np.polynomial.legendre.leggauss(n_mu)
+    phi = (np.arange(n_phi) + 0.5) * 2.0 * np.pi / n_phi
+    s = np.sqrt(1.0 - mu**2)
+    k = np.stack(np.broadcast_arrays(s[:, None] * np.cos(phi), s[:, None] * np.sin(phi), mu[:, None]), axis=-1)
+    weights = w_mu[:, None] * np.full(n_phi, 2.0 * np.pi / n_phi)[None, :]
+    return k.reshape(-1, 3), weights.ravel()
+
+
+def _spherical(scatterer) -> bool:
+    return bool(getattr(scatterer, "spherical", True))
+
+
+def collision_rate(scatterer, position, radius: float) -> float:
+    """Collisions per unit time, (1/4 pi^3) int_{Omega0} sigma_tot(k) dOmega (units delta-mu/hbar)."""
+    k, w = hole_directions(position, radius)
+    if _spherical(scatterer):
+        return FLUX_PER_SOLID_ANGLE * scatterer.sigma_tot * float(w.sum())
+    sigma = np.array([_total_cross_section(scatterer, kk) for kk in k])
+    return FLUX_PER_SOLID_ANGLE * float(np.sum(w * sigma))
+
+
+def _total_cross_section(scatterer, k_in, sphere=None):
+    q, wq = sphere if sphere is not None else sphere_directions()
+    return float(np.sum(wq * scatterer.differential_cross_section(np.broadcast_to(k_in, q.shape), q)))
+
+
+def wind_force(scatterer, position, radius: float) -> np.ndarray:
+    """F_w = (1/4 pi^3) int_{Omega0} dOmega int dOmega' |f|^2 (k - k') (Sorbello Eq. 61, with hbar k_F).
+
+    For a spherically symmetric scatterer the inner integral is sigma_tr k, so
+    F_w = sigma_tr j(r0) (Eq. 63, along the electron flow) with j the closed form of Eq. 54;
+    otherwise both integrals are done by quadrature.  Units k_F delta-mu.
+    """
+    x0, y0, z0 = position
+    if _spherical(scatterer):
+        j = _cartesian(current_density(math.hypot(x0, y0), z0, radius), x0, y0)
+        return scatterer.sigma_tr * np.array(j, dtype=float)
+    k, w = hole_directions(position, radius, n_phi=48, n_beta=24)
+    q, wq = sphere_directions(32, 64)
+    force = np.zeros(3)
+    for kk, ww in zip(k, w):
+        dcs = wq * scatterer.differential_cross_section(np.broadcast_to(kk, q.shape), q)
+        force += ww * (dcs.sum() * kk - dcs @ q)
+    return FLUX_PER_SOLID_ANGLE * force
+
+
+def backscatter_current(scatterer, position, radius: float, n_phi: int = 64, n_beta: int = 32) -> float:
+    """delta I = -(1/4 pi^3) int_{Omega0} dOmega int_{Omega0*} dOmega' |f(k -> k')|^2 (Sorbello Eq. 57).
+
+    Omega0* (towards the hole) = -Omega0; a deterministic double quadrature of
+    the same hole directions.  Units e delta-mu / hbar (negative: current lost).
+    """
+    k, w = hole_directions(position, radius, n_phi=n_phi, n_beta=n_beta)
+    total = 0.0
+    for start in range(0, len(k), 256):
+        block = slice(start, start + 256)
+        k_in = np.broadcast_to(k[block, None, :], (len(k[block]), len(k), 3))
+        k_out = np.broadcast_to(-k[None, :, :], k_in.shape)
+        total += float(np.einsum("i,ij,j->", w[block], scatterer.differential_cross_section(k_in, k_out), w))
+    return -FLUX_PER_SOLID_ANGLE * total
+
+
+def delta_resistance(backscatter: float, radius: float) -> float:
+    """delta R = -(delta I / Phi0) R_Sharvin^2 (Sorbello Eq. 58), Phi0 = delta-mu/e = 1."""
+    return -backscatter * sharvin_resistance(radius) ** 2
+
+
+def wind_force_over_backscatter_on_axis(z0, radius: float):
+    """F_w/delta I on the axis for an isotropic scatterer, -(hbar k_F/e) sin^2 theta0/(1 - cos theta0)^2
+    (Sorbello Eq. 62 with the momentum misprint of SPEC §4 corrected)."""
+    cos0 = np.asarray(z0, float) / np.hypot(radius, z0)
+    return -(1.0 - cos0**2) / (1.0 - cos0) ** 2
+
+
+def density_gradient(position, radius: float, step: float = 1e-3) -> np.ndarray:
+    """grad (delta n / (delta-mu dn/dE)) at r0 by Richardson-extrapolated central differences of Eq. 50."""
+    r0 = np.asarray(position, float)
+
+    def central(h):
+        out = np.zeros(3)
+        for i in range(3):
+            e = np.zeros(3)
+            e[i] = h
+            plus, minus = r0 + e, r0 - e
+            out[i] = (excess_density(math.hypot(*plus[:2]), plus[2], radius)
+                      - excess_density(math.hypot(*minus[:2]), minus[2], radius)) / (2 * h)
+        return out
+
+    return (4.0 * central(step / 2) - central(step)) / 3.0
+
+
+def direct_force(position, radius: float, valence: float) -> np.ndarray:
+    """F_d = Z_d e (-grad dPhi_tot)(r0) = Z_d grad(delta n/(dn/dE)) (Sorbello Eqs. 59, 52, 5); units k_F delta-mu."""
+    return valence * density_gradient(position, radius)
+
+
+def _cartesian(field_rho_z, x, y):
+    j_rho, j_z = field_rho_z
+    rho = math.hypot(x, y)
+    if rho == 0.0:
+        return 0.0, 0.0, float(j_z)
+    return float(j_rho) * x / rho, float(j_rho) * y / rho, float(j_z)
