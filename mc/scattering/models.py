@@ -347,7 +347,7 @@ def born(potential_q, parameters=None, *, l_cap: int = 200) -> SphericalScattere
 
     The Legendre coefficients c_l = (1/2) int f_B(mu) P_l(mu) dmu (Gauss–Legendre,
     400 nodes) are the Born phase shifts; the series is cut where the rest
-    is below 1e-13 of the largest term.
+    falls below 1e-13 of the largest (the quadrature's noise floor).
     """
     closed = lambda mu: -potential_q(np.sqrt(np.maximum(2.0 * (1.0 - mu), 0.0))) / (2.0 * math.pi)
     nodes, weights = np.polynomial.legendre.leggauss(400)
@@ -364,8 +364,8 @@ def born(potential_q, parameters=None, *, l_cap: int = 200) -> SphericalScattere
             pl = p
         coefficients.append(0.5 * np.sum(weights * values * pl))
     c = np.array(coefficients)
-    terms = np.abs(c) * (2 * np.arange(c.size) + 1)
-    big = np.nonzero(terms > 1e-13 * terms.max())[0] if terms.max() > 0 else np.array([0])
+    # Gauss–Legendre nodes/weights carry ~1e-14 relative noise: keep coefficients above it
+    big = np.nonzero(np.abs(c) > 1e-13 * np.abs(c).max())[0] if np.abs(c).max() > 0 else np.array([0])
     c = c[: big[-1] + 1]
     scatterer = SphericalScatterer("born", c.astype(complex), parameters=parameters, closed_form=closed, unitary=False)
     scatterer.phase_shifts = c.real.copy()

@@ -293,10 +293,10 @@ def fit_friedel_screening(valence: float, rs: float, screening: str) -> tuple[fl
     lo, hi = 0.25, 6.0
     f_lo, f_hi = residual(lo), residual(hi)
     if f_lo * f_hi > 0:
-        raise ValueError(
-            f"Friedel sum rule cannot be met: (2/pi) sum (2l+1) delta_l ranges over "
-            f"[{min(f_lo, f_hi) + valence:.4g}, {max(f_lo, f_hi) + valence:.4g}] for screening "
-            f"wavenumbers {lo}..{hi} q_TF, target Z = {valence:g}"
-        )
+        if abs(f_hi + valence) > abs(valence):
+            detail = f"even screening at {hi:g} q_TF gives (2/pi) sum (2l+1) delta_l = {f_hi + valence:.6g}"
+        else:
+            detail = f"even screening at {lo:g} q_TF gives only (2/pi) sum (2l+1) delta_l = {f_lo + valence:.6g}"
+        raise ValueError(f"Friedel sum rule cannot be met for Z = {valence:g}: {detail}")
     scale = brentq(residual, lo, hi, xtol=1e-10, rtol=1e-12)
     return scale, screened_coulomb_phase_shifts(valence, rs, screening, scale)
