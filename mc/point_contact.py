@@ -394,7 +394,8 @@ def _add_impurity_rows(rows: ResultRows, model: PointContactModel, totals: Point
         needs_backscatter = "backscatter_current" in model.tallies and not model.multiple_scattering
         ref_rate = closed_form.collision_rate(imp.scatterer, imp.position, a)
         ref_force = closed_form.wind_force(imp.scatterer, imp.position, a) if "wind_force" in model.tallies else None
-        ref_back = closed_form.backscatter_current(imp.scatterer, imp.position, a) if "backscatter_current" in model.tallies else np.nan
+        wants_back = "backscatter_current" in model.tallies or model.multiple_scattering
+        ref_back = closed_form.backscatter_current(imp.scatterer, imp.position, a) if wants_back else np.nan
         first_order_delta_r += closed_form.delta_resistance(ref_back, a) if np.isfinite(ref_back) else 0.0
         for name in sorted(model.estimators):
             e = estimates.analog[i] if name == "analog" else estimates.next_event[i]

@@ -75,9 +75,19 @@ def scattering_intensity(table, kx, ky, kz, qx, qy, qz):
 
 
 @njit(cache=True, inline="always")
+def _leaves_hole_plane(x, y, z, uz, hole_radius):
+    """-1 if a particle scattered by an impurity sitting in the hole (z = 0, on the right
+    side by convention) leaves to the left, i.e. is backscattered through the hole."""
+    if z == 0.0 and uz < 0.0 and x * x + y * y < hole_radius * hole_radius:
+        return -1.0
+    return 0.0
+
+
+@njit(cache=True, inline="always")
 def _secondary_crossings(x, y, z, ux, uy, uz, hole_radius, wall_kind, domain_radius, state):
-    """Follow a scattered particle (no further collisions) and return its signed hole crossings."""
-    crossings = 0.0
+    """Follow a particle scattered at an impurity at r = (x, y, z), z >= 0, without further
+    collisions, and return its signed hole crossings."""
+    crossings = _leaves_hole_plane(x, y, z, uz, hole_radius)
     for _ in range(MAX_EVENTS):
         t_plane = distance_to_plane(z, uz)
         if t_plane == math.inf or distance_to_sphere_exit(x, y, z, ux, uy, uz, domain_radius) <= t_plane:
@@ -111,32 +121,35 @@ def _score_moments(acc, offset, px, py, pz, ux, uy, uz, length, weight, centres,
 
 
 @njit(cache=True, inline="always")
-def _collision_distance(x, y, z, ux, uy, uz, length, cx, cy, cz, table):
-    """Distance along the segment to the impurity at c if the flight passes through its
-    equivalent disk (area sigma_tot(u), normal to u, centred on c), else -1."""
+def _collision_distance(x, y, z, ux, uy, uz, t_min, length, cx, cy, cz, table):
+    """Distance along the flight to the impurity at c if the flight passes through its
+    equivalent disk (area sigma_tot(u), normal to u, centred on c) between t_min and
+    length, else NaN.  t_min = -inf for a flight leaving the equivalent source on the
+    hole: the electron came along the same line from the left, so an impurity in the
+    hole plane is met on both sides of it."""
     dx = cx - x
     dy = cy - y
     dz = cz - z
     t = dx * ux + dy * uy + dz * uz
-    if t <= 0.0 or t >= length:
-        return -1.0
+    if t <= t_min or t >= length:
+        return math.nan
     miss2 = dx * dx + dy * dy + dz * dz - t * t
     if miss2 * math.pi < total_cross_section(table, ux, uy, uz):
         return t
-    return -1.0
+    return math.nan
 
 
 @njit(cache=True, inline="always")
-def _first_collision(x, y, z, ux, uy, uz, length, positions, tables, table_start, skip):
-    """Earliest analog collision along the segment, skipping impurity ``skip``:
+def _first_collision(x, y, z, ux, uy, uz, t_min, length, positions, tables, table_start, skip):
+    """Earliest analog collision along the flight, skipping impurity ``skip``:
     (impurity index or -1, distance)."""
     hit = -1
     t_hit = length
     for i in range(positions.shape[0]):
         if i != skip:
-            t = _collision_distance(x, y, z, ux, uy, uz, t_hit, positions[i, 0], positions[i, 1], positions[i, 2],
+            t = _collision_distance(x, y, z, ux, uy, uz, t_min, t_hit, positions[i, 0], positions[i, 1], positions[i, 2],
                                     tables[table_start[i]:table_start[i + 1]])
-            if t >= 0.0:
+            if t == t:  # not NaN
                 hit = i
                 t_hit = t
     return hit, t_hit
@@ -152,7 +165,7 @@ def _score_collision(acc, k, weight, ux, uy, uz, qx, qy, qz):
 
 
 @njit(cache=True, inline="always")
-def _follow(acc, x, y, z, ux, uy, uz, weight, state, hole_radius, wall_kind, domain_radius,
+def _follow(acc, x, y, z, ux, uy, uz, weight, from_hole, state, hole_radius, wall_kind, domain_radius,
             probe_centres, probe_radii, mesh_bounds, mesh_shape, times,
             positions, tables, table_start, moment_radii, analog, multiple, impurity_offset):
     """Follow one particle to its death, scoring every segment; returns the stream state."""
@@ -160,13 +173,15 @@ def _follow(acc, x, y, z, ux, uy, uz, weight, state, hole_radius, wall_kind, dom
     use_mesh = mesh_shape[0] > 0
     mesh_offset = 1 + 4 * probe_centres.shape[0]
     last_hit = -1
+    # a flight from the equivalent source continues a line that came from the left
+    t_min = -math.inf if from_hole else 0.0
     for _ in range(MAX_EVENTS):
         t_plane = distance_to_plane(z, uz)
         t_exit = distance_to_sphere_exit(x, y, z, ux, uy, uz, domain_radius)
         length = min(t_plane, t_exit)
         hit = -1
         if multiple and weight > 0.0:
-            hit, length = _first_collision(x, y, z, ux, uy, uz, length, positions, tables, table_start, last_hit)
+            hit, length = _first_collision(x, y, z, ux, uy, uz, t_min, length, positions, tables, table_start, last_hit)
         score_probes(acc, 1, x, y, z, ux, uy, uz, length, weight, probe_centres, probe_radii)
         if use_mesh:
             score_mesh(acc, mesh_offset, x, y, z, ux, uy, uz, length, weight, mesh_bounds, mesh_shape, times)
@@ -176,13 +191,15 @@ def _follow(acc, x, y, z, ux, uy, uz, weight, state, hole_radius, wall_kind, dom
             # secondary; the primary flies on as if the impurity were absent
             for i in range(positions.shape[0]):
                 table = tables[table_start[i]:table_start[i + 1]]
-                t_c = _collision_distance(x, y, z, ux, uy, uz, length, positions[i, 0], positions[i, 1], positions[i, 2], table)
-                if t_c < 0.0:
+                t_c = _collision_distance(x, y, z, ux, uy, uz, t_min, length,
+                                          positions[i, 0], positions[i, 1], positions[i, 2], table)
+                if t_c != t_c:
                     continue
                 qx, qy, qz, state = sample_outgoing(table, ux, uy, uz, state)
                 k = impurity_offset + IMPURITY_SCORES * i + ANALOG
                 _score_collision(acc, k, weight, ux, uy, uz, qx, qy, qz)
-                crossings, state = _secondary_crossings(x + t_c * ux, y + t_c * uy, z + t_c * uz, qx, qy, qz,
+                # the point scatterer re-emits from its centre (as in Eqs. 55-61)
+                crossings, state = _secondary_crossings(positions[i, 0], positions[i, 1], positions[i, 2], qx, qy, qz,
                                                         hole_radius, wall_kind, domain_radius, state)
                 acc[k + 4] += weight * crossings
         if hit >= 0:
@@ -190,11 +207,11 @@ def _follow(acc, x, y, z, ux, uy, uz, weight, state, hole_radius, wall_kind, dom
             table = tables[table_start[hit]:table_start[hit + 1]]
             qx, qy, qz, state = sample_outgoing(table, ux, uy, uz, state)
             _score_collision(acc, impurity_offset + IMPURITY_SCORES * hit + ANALOG, weight, ux, uy, uz, qx, qy, qz)
-            x += length * ux
-            y += length * uy
-            z += length * uz
+            x, y, z = positions[hit, 0], positions[hit, 1], positions[hit, 2]
             ux, uy, uz = qx, qy, qz
+            acc[0] += weight * _leaves_hole_plane(x, y, z, uz, hole_radius)
             last_hit = hit
+            t_min = 0.0
             continue
         if t_exit <= t_plane:
             return state
@@ -202,6 +219,7 @@ def _follow(acc, x, y, z, ux, uy, uz, weight, state, hole_radius, wall_kind, dom
         y += length * uy
         z = 0.0
         last_hit = -1
+        t_min = 0.0
         if x * x + y * y < hole_radius2:
             acc[0] += weight if uz > 0.0 else -weight
         else:
@@ -249,12 +267,12 @@ def point_contact_histories(seed, first, count, source_kind, hole_radius, wall_k
             if source_kind == APERTURE_SOURCE:
                 for side in (1.0, -1.0):
                     x, y, z, ux, uy, uz, state = aperture_emission(hole_radius, side, state)
-                    state = _follow(row, x, y, z, ux, uy, uz, side, state, hole_radius, wall_kind, domain_radius,
+                    state = _follow(row, x, y, z, ux, uy, uz, side, True, state, hole_radius, wall_kind, domain_radius,
                                     probe_centres, probe_radii, mesh_bounds, mesh_shape, times,
                                     positions, tables, table_start, moment_radii, analog, multiple, impurity_offset)
             else:
                 x, y, z, ux, uy, uz, state = reservoir_emission(domain_radius, state)
-                state = _follow(row, x, y, z, ux, uy, uz, 1.0, state, hole_radius, wall_kind, domain_radius,
+                state = _follow(row, x, y, z, ux, uy, uz, 1.0, False, state, hole_radius, wall_kind, domain_radius,
                                 probe_centres, probe_radii, mesh_bounds, mesh_shape, times,
                                 positions, tables, table_start, moment_radii, analog, multiple, impurity_offset)
             if next_event:

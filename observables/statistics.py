@@ -31,12 +31,12 @@ class Estimate:
         return Estimate(self.mean + offset, self.stderr)
 
     def unscored_as_nan(self) -> "Estimate":
-        """Mark estimates that no history contributed to (stderr exactly 0) as unknown.
+        """Mark estimates that no history contributed to (zero mean and stderr) as unknown.
 
         A tally that nothing reached is not known to be zero: its standard error
-        is NaN, never a misleading 0 +- 0."""
+        is NaN, never a misleading 0 +- 0.  A non-zero exact estimate keeps stderr 0."""
         stderr = np.asarray(self.stderr, dtype=float)
-        return Estimate(self.mean, np.where(stderr > 0.0, stderr, np.nan))
+        return Estimate(self.mean, np.where((stderr == 0.0) & (np.asarray(self.mean) == 0.0), np.nan, stderr))
 
 
 def batch_estimate(batch_totals: np.ndarray, batch_histories: np.ndarray) -> Estimate:
@@ -52,6 +52,9 @@ def batch_estimate(batch_totals: np.ndarray, batch_histories: np.ndarray) -> Est
     batch_means = totals / counts.reshape(shape)
     mean = totals.sum(axis=0) / counts.sum()
     stderr = batch_means.std(axis=0, ddof=1) / np.sqrt(n_batches)
+    # a zero-variance estimator (every history scores the same) is exact: what is
+    # left of its batch spread is rounding, not statistics
+    stderr = np.where(stderr <= 1e-12 * np.abs(mean), 0.0, stderr)
     return Estimate(mean, stderr)
 
 

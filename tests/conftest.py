@@ -17,9 +17,12 @@ def examples_dir() -> Path:
 
 
 def assert_agrees(frame, limit=4.0):
-    """Every row with a reference and a finite stderr lies within `limit` standard errors of it."""
+    """Every row with a reference and a finite stderr lies within `limit` standard errors of it;
+    a zero-variance (exact) estimate must equal its reference to rounding."""
     import numpy as np
 
+    exact = frame[np.isfinite(frame["reference"]) & (frame["stderr"] == 0)]
+    np.testing.assert_allclose(exact["value"], exact["reference"], rtol=1e-9, atol=1e-15)
     rows = frame[np.isfinite(frame["reference"]) & np.isfinite(frame["stderr"]) & (frame["stderr"] > 0)]
     assert len(rows) > 0, "no row has a reference and an error bar"
     z = (rows["value"] - rows["reference"]) / rows["stderr"]

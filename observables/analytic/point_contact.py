@@ -223,7 +223,8 @@ def hole_directions(position, radius: float, n_phi: int = 96, n_beta: int = 48):
     polar angle beta about -z seen from r0 and the azimuth phi of the foot-point
     ray s(cos phi, sin phi) in the plane; beta runs from atan(s1/z0) to
     atan(s2/z0) where the ray enters and leaves the hole, so the integrand is
-    smooth and Gauss-Legendre in cos(beta) converges fast for any z0 >= 0.
+    smooth and Gauss-Legendre in beta (dOmega = sin beta dbeta dphi) converges
+    fast for any z0 >= 0.
     """
     x0, y0, z0 = (float(v) for v in position)
     rho0 = math.hypot(x0, y0)
@@ -242,18 +243,15 @@ def hole_directions(position, radius: float, n_phi: int = 96, n_beta: int = 48):
         w_phi = phi_max * np.cos(t) * w_t
         half = np.sqrt(np.clip(radius**2 - (rho0 * np.sin(phi)) ** 2, 0.0, None))
         s_in, s_out = rho0 * np.cos(phi) - half, rho0 * np.cos(phi) + half
-    if z0 > 0.0:
-        cos_in = z0 / np.hypot(z0, s_in)
-        cos_out = z0 / np.hypot(z0, s_out)
-    else:
-        cos_in = np.where(s_in > 0.0, 0.0, 1.0)
-        cos_out = np.zeros_like(s_out)
+    # beta from the foot direction (-z): atan(s / z0); pi/2 on the plane itself
+    beta_in = np.arctan2(s_in, z0)
+    beta_out = np.arctan2(s_out, z0)
     x, w_x = np.polynomial.legendre.leggauss(n_beta)
-    mu = cos_out[:, None] + (cos_in - cos_out)[:, None] * 0.5 * (x[None, :] + 1.0)
-    weights = w_phi[:, None] * (cos_in - cos_out)[:, None] * 0.5 * w_x[None, :]
-    sin_beta = np.sqrt(1.0 - mu**2)
+    beta = beta_in[:, None] + (beta_out - beta_in)[:, None] * 0.5 * (x[None, :] + 1.0)
+    sin_beta = np.sin(beta)
+    weights = w_phi[:, None] * (beta_out - beta_in)[:, None] * 0.5 * w_x[None, :] * sin_beta
     azimuth = (base + phi)[:, None]
-    k = np.stack([-sin_beta * np.cos(azimuth), -sin_beta * np.sin(azimuth), mu], axis=-1)
+    k = np.stack([-sin_beta * np.cos(azimuth), -sin_beta * np.sin(azimuth), np.cos(beta)], axis=-1)
     return k.reshape(-1, 3), weights.ravel()
 
 
