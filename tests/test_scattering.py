@@ -282,18 +282,21 @@ def test_cluster_sampling_matches_quadrature(two_centre):
 
 
 def test_sampler_bounds_enclose_the_density(scatterers):
-    from mc.scattering.sampling import HEADER
+    from mc.scattering.sampling import HEADER, RECORD, records_start
 
     for name in ("phase_shifts", "hard_sphere", "square_well", "lindhard_friedel", "born_tf"):
         s = scatterers[name]
         table = s.sampling_table()
         n_l, n_cells = int(table[HEADER]), int(table[HEADER + 1])
-        start = HEADER + 2 + 2 * n_l + 2 * n_cells
-        upper, lower = table[start : start + n_cells], table[start + n_cells : start + 2 * n_cells]
+        records = table[records_start(n_l) :].reshape(n_cells, RECORD)
+        upper, lower = records[:, 5], records[:, 4] * records[:, 5]
         mu = np.linspace(-1, 1, n_cells * 64 + 1)
         values = np.abs(_legendre_series(s.coefficients, mu)) ** 2
         cell = np.minimum(((mu + 1) / 2 * n_cells).astype(int), n_cells - 1)
         assert np.all(values <= upper[cell]) and np.all(values >= lower[cell]), name
+        # the alias entries repeat the bounds of the alias cell
+        alias = np.rint((records[:, 1] + 1) / (2 / n_cells)).astype(int)
+        np.testing.assert_array_equal(records[:, 7], upper[alias])
         # and the squeeze accepts most draws without evaluating f
         assert lower.sum() / upper.sum() > 0.9
 

@@ -286,6 +286,12 @@ def screened_coulomb_phase_shifts(valence: float, rs: float, screening: str, scr
 
 def fit_friedel_screening(valence: float, rs: float, screening: str) -> tuple[float, np.ndarray]:
     """Screening scale s (q_screen = s q_TF) with (2/pi) sum (2l+1) delta_l = Z; raises ValueError if unreachable."""
+    scale, deltas = _fit_friedel_cached(float(valence), float(rs), str(screening))
+    return scale, deltas.copy()
+
+
+@lru_cache(maxsize=32)
+def _fit_friedel_cached(valence: float, rs: float, screening: str) -> tuple[float, np.ndarray]:
 
     def residual(scale):
         return friedel_sum(screened_coulomb_phase_shifts(valence, rs, screening, scale)) - valence

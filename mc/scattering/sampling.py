@@ -14,8 +14,11 @@ Table layout (``HEADER`` = 4 entries common to all kinds)::
     [0] kind   (KIND_ISOTROPIC, KIND_SPHERICAL, KIND_CLUSTER)
     [1] sigma_tot (spherical; 0 for a cluster)   [2] sigma_tr   [3] k (= 1)
   spherical, after the header:
-    n_l, n_cells, then Re a_l, Im a_l (n_l each; f(mu) = sum (2l+1) a_l P_l(mu)),
-    alias threshold, alias index, cell upper bound, cell lower bound (n_cells each)
+    n_l, n_cells, pad, then Re a_l, Im a_l (n_l each; f(mu) = sum (2l+1) a_l P_l(mu)),
+    zero padding to a multiple of RECORD entries, then one RECORD of 8 entries
+    per cell i (64 bytes, one cache line when the array is 64-byte aligned):
+    threshold_i, mu0 of alias cell, width/threshold_i, width/(1-threshold_i),
+    squeeze ratio (lower/upper) and upper bound of cell i, then the same two of its alias
   cluster, after the header:
     n_sites, l_max, site positions (3 n_sites), Re M, Im M (n x n each,
     n = n_sites (l_max+1)^2, row-major), see :mod:`mc.scattering.cluster`.
@@ -46,6 +49,7 @@ KIND_ISOTROPIC = 0
 KIND_SPHERICAL = 1
 KIND_CLUSTER = 2
 HEADER = 4
+RECORD = 8
 
 
 # ---------------------------------------------------------------- geometry helpers
@@ -53,30 +57,38 @@ HEADER = 4
 
 @njit(cache=True, inline="always")
 def _azimuth(state):
-    """cos(phi), sin(phi) of a uniform azimuth, by rejection in the unit disc."""
+    """cos(phi), sin(phi) of a uniform azimuth, by rejection in the unit disc.
+
+    Each trial point (x, y) comes from ONE uniform u: its 26 high bits give x
+    and the remaining 27 bits y (independent, uniform on grids of 2^-26 and
+    2^-27; the azimuth is thereby resolved to ~1e-8 rad).
+    """
     while True:
-        u1, state = uniform(state)
-        u2, state = uniform(state)
-        x = 2.0 * u1 - 1.0
-        y = 2.0 * u2 - 1.0
+        u, state = uniform(state)
+        t = u * 67108864.0  # 2^26
+        hi = math.floor(t)
+        x = (hi + 0.5) * (2.0 / 67108864.0) - 1.0
+        y = 2.0 * (t - hi) - 1.0
         r2 = x * x + y * y
         if r2 <= 1.0 and r2 > 1e-300:
-            return (x * x - y * y) / r2, 2.0 * x * y / r2, state
+            inv = 1.0 / r2
+            return (x * x - y * y) * inv, 2.0 * x * y * inv, state
 
 
 @njit(cache=True, inline="always")
 def rotate(kx, ky, kz, mu, cphi, sphi):
     """Unit vector at polar cosine mu and azimuth phi about the unit vector (kx, ky, kz)."""
-    s = math.sqrt(max(0.0, 1.0 - mu * mu))
+    s2 = max(0.0, 1.0 - mu * mu)
     t2 = 1.0 - kz * kz
     if t2 > 1e-12:
-        t = math.sqrt(t2)
-        a = s / t
+        a = math.sqrt(s2 / t2)  # sin(gamma) / sin(theta_k)
+        st = a * t2  # sin(gamma) sin(theta_k)
         return (
             mu * kx + a * (kx * kz * cphi - ky * sphi),
             mu * ky + a * (ky * kz * cphi + kx * sphi),
-            mu * kz - s * t * cphi,
+            mu * kz - st * cphi,
         )
+    s = math.sqrt(s2)
     sign = 1.0 if kz > 0.0 else -1.0
     return s * cphi, s * sphi, sign * mu
 
@@ -87,7 +99,7 @@ def rotate(kx, ky, kz, mu, cphi, sphi):
 @njit(cache=True)
 def legendre_intensity(table, n_l, mu):
     """|f(mu)|^2 with f = sum_l (2l+1) a_l P_l(mu), a_l read from the table."""
-    base = HEADER + 2
+    base = HEADER + 3
     p_prev = 1.0
     p = mu
     re = table[base] * p_prev
@@ -105,14 +117,20 @@ def legendre_intensity(table, n_l, mu):
     return re * re + im * im
 
 
+def records_start(n_l):
+    """Index of the first cell record in a spherical table (records start at a multiple of RECORD entries)."""
+    start = HEADER + 3 + 2 * n_l
+    return start + (-start) % RECORD
+
+
+records_start_jit = njit(cache=True, inline="always")(records_start)
+
+
 @njit(cache=True, inline="always")
 def _sample_mu(table, state):
     n_l = int(table[HEADER])
     n_cells = int(table[HEADER + 1])
-    thr = HEADER + 2 + 2 * n_l
-    ali = thr + n_cells
-    upp = ali + n_cells
-    low = upp + n_cells
+    rec = records_start_jit(n_l)
     width = 2.0 / n_cells
     while True:
         u, state = uniform(state)
@@ -121,21 +139,21 @@ def _sample_mu(table, state):
         if i >= n_cells:
             i = n_cells - 1
         frac = x - i
-        threshold = table[thr + i]
-        if frac < threshold:
-            cell = i
-            w = frac / threshold
-        else:
-            cell = int(table[ali + i])
-            w = (frac - threshold) / (1.0 - threshold)
-        mu = -1.0 + (cell + w) * width
+        r = rec + RECORD * i
+        threshold = table[r]
+        # both candidates are computed so that the choice compiles to selects, not a branch
+        own = frac < threshold
+        mu_own = -1.0 + i * width + frac * table[r + 2]
+        mu_alias = table[r + 1] + (frac - threshold) * table[r + 3]
+        mu = mu_own if own else mu_alias
+        ratio = table[r + 4] if own else table[r + 6]
+        upper = table[r + 5] if own else table[r + 7]
         if mu > 1.0:
             mu = 1.0
         v, state = uniform(state)
-        bound = v * table[upp + cell]
-        if bound <= table[low + cell]:
+        if v <= ratio:
             return mu, state
-        if bound <= legendre_intensity(table, n_l, mu):
+        if v * upper <= legendre_intensity(table, n_l, mu):
             return mu, state
 
 
@@ -265,21 +283,8 @@ def total_cross_section(table, kx, ky, kz):
 
 
 @njit(cache=True)
-def sample_outgoing(table, kx, ky, kz, state):
-    """Outgoing unit vector drawn from |f(k -> k')|^2 / sigma_tot(k); returns (kx2, ky2, kz2, state)."""
-    kind = int(table[0])
-    if kind == KIND_ISOTROPIC:
-        u, state = uniform(state)
-        mu = 2.0 * u - 1.0
-        cphi, sphi, state = _azimuth(state)
-        qx, qy, qz = rotate(kx, ky, kz, mu, cphi, sphi)
-        return qx, qy, qz, state
-    if kind == KIND_SPHERICAL:
-        mu, state = _sample_mu(table, state)
-        cphi, sphi, state = _azimuth(state)
-        qx, qy, qz = rotate(kx, ky, kz, mu, cphi, sphi)
-        return qx, qy, qz, state
-    # cluster: rejection from the isotropic density
+def _sample_cluster(table, kx, ky, kz, state):
+    """Cluster: rejection from the isotropic density under the bound of :func:`cluster_bound`."""
     b = cluster_incoming(table, kx, ky, kz)
     bound = cluster_bound(table, b)
     bound2 = bound * bound
@@ -297,6 +302,22 @@ def sample_outgoing(table, kx, ky, kz, state):
         v, state = uniform(state)
         if v * bound2 <= f.real * f.real + f.imag * f.imag:
             return qx, qy, qz, state
+
+
+@njit(cache=True, inline="always")
+def sample_outgoing(table, kx, ky, kz, state):
+    """Outgoing unit vector drawn from |f(k -> k')|^2 / sigma_tot(k); returns (kx2, ky2, kz2, state)."""
+    kind = int(table[0])
+    if kind == KIND_CLUSTER:
+        return _sample_cluster(table, kx, ky, kz, state)
+    if kind == KIND_ISOTROPIC:
+        u, state = uniform(state)
+        mu = 2.0 * u - 1.0
+    else:
+        mu, state = _sample_mu(table, state)
+    cphi, sphi, state = _azimuth(state)
+    qx, qy, qz = rotate(kx, ky, kz, mu, cphi, sphi)
+    return qx, qy, qz, state
 
 
 # ---------------------------------------------------------------- table construction helpers
