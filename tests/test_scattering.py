@@ -328,6 +328,19 @@ def test_sample_outgoing_is_a_unit_vector_and_reproducible(scatterers):
     assert a == draw(table, 9)
     assert math.isclose(a[0] ** 2 + a[1] ** 2 + a[2] ** 2, 1.0, rel_tol=1e-12)
 
+    # several scatterers travel as one packed array; a view samples exactly like the table itself
+    from mc.scattering import pack_tables
+
+    @njit
+    def draw_packed(flat, offsets, j, seed):
+        state = history_stream(seed, 3)
+        return sample_outgoing(flat[offsets[j] : offsets[j + 1]], 0.0, 0.0, -1.0, state)
+
+    tables = [scatterers[n].sampling_table() for n in ("isotropic", "hard_sphere", "born_tf")]
+    flat, offsets = pack_tables(tables)
+    for j, t in enumerate(tables):
+        assert draw_packed(flat, offsets, j, 9) == draw(t, 9)
+
 
 # ------------------------------------------------------------------ config and command line
 

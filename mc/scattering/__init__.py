@@ -9,6 +9,8 @@ Python API::
     table = s.sampling_table()                      # one float64 array per scatterer
     kx2, ky2, kz2, state = sample_outgoing(table, kx, ky, kz, state)   # inside njit kernels
     sigma = total_cross_section(table, kx, ky, kz)                      # inside njit kernels
+    flat, offsets = pack_tables([s1.sampling_table(), s2.sampling_table()])  # many scatterers
+    # in a kernel: sample_outgoing(flat[offsets[j]:offsets[j + 1]], kx, ky, kz, state)
 
 Reduced units hbar = m = k_F = 1; cross sections in 1/k_F^2.
 """
@@ -28,7 +30,7 @@ from mc.scattering.models import (
     screened_coulomb,
     square_well,
 )
-from mc.scattering.sampling import sample_moments, sample_outgoing, total_cross_section
+from mc.scattering.sampling import pack_tables, sample_moments, sample_outgoing, total_cross_section
 
 __all__ = [
     "MATERIAL_RS",
@@ -41,6 +43,7 @@ __all__ = [
     "from_phase_shifts",
     "hard_sphere",
     "isotropic",
+    "pack_tables",
     "parse_scatterer",
     "sample_moments",
     "sample_outgoing",

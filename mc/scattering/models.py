@@ -51,7 +51,7 @@ from mc.scattering.sampling import (
     KIND_SPHERICAL,
     RECORD,
     alias_table,
-    cluster_amplitude,
+    cluster_amplitudes,
     records_start,
 )
 
@@ -270,15 +270,10 @@ class ClusterScatterer(Scatterer):
         return self._table
 
     def amplitude(self, k_in, k_out):
-        k_in = np.asarray(k_in, dtype=float)
-        k_out = np.asarray(k_out, dtype=float)
-        k_in, k_out = np.broadcast_arrays(k_in, k_out)
-        flat_in = k_in.reshape(-1, 3)
-        flat_out = k_out.reshape(-1, 3)
-        out = np.empty(flat_in.shape[0], dtype=complex)
-        for i in range(out.size):
-            out[i] = cluster_amplitude(self._table, *flat_in[i], *flat_out[i])
-        return out.reshape(k_in.shape[:-1])
+        k_in, k_out = np.broadcast_arrays(np.asarray(k_in, dtype=float), np.asarray(k_out, dtype=float))
+        flat_in = np.ascontiguousarray(k_in.reshape(-1, 3))
+        flat_out = np.ascontiguousarray(k_out.reshape(-1, 3))
+        return cluster_amplitudes(self._table, flat_in, flat_out).reshape(k_in.shape[:-1])
 
     def sigma_tot_along(self, k_in) -> float:
         """sigma_tot(k) = (4 pi / k) Im f(k, k) (optical theorem)."""

@@ -320,6 +320,37 @@ def sample_outgoing(table, kx, ky, kz, state):
     return qx, qy, qz, state
 
 
+@njit(cache=True)
+def cluster_amplitudes(table, k_in, k_out):
+    """f(k_in[i] -> k_out[i]) for arrays of unit vectors of shape (N, 3)."""
+    n = k_in.shape[0]
+    out = np.empty(n, dtype=np.complex128)
+    l_max = int(table[HEADER + 1])
+    ylm = np.empty((l_max + 1) * (l_max + 1), dtype=np.complex128)
+    last = np.empty(3)
+    last[:] = np.nan
+    b = cluster_incoming(table, 0.0, 0.0, 1.0)
+    for i in range(n):
+        if not (k_in[i, 0] == last[0] and k_in[i, 1] == last[1] and k_in[i, 2] == last[2]):
+            b = cluster_incoming(table, k_in[i, 0], k_in[i, 1], k_in[i, 2])
+            last[:] = k_in[i]
+        out[i] = cluster_amplitude_from(table, b, k_out[i, 0], k_out[i, 1], k_out[i, 2], ylm)
+    return out
+
+
+def pack_tables(tables) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate several sampling tables: (flat, offsets); table j is flat[offsets[j]:offsets[j+1]].
+
+    Inside a kernel, ``sample_outgoing(flat[offsets[j]:offsets[j + 1]], ...)``
+    uses a view (no copy), so any number of scatterers can be passed as two arrays.
+    """
+    tables = [np.asarray(t, dtype=np.float64) for t in tables]
+    offsets = np.zeros(len(tables) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([t.size for t in tables])
+    flat = np.concatenate(tables) if tables else np.zeros(0)
+    return flat, offsets
+
+
 # ---------------------------------------------------------------- table construction helpers
 
 
