@@ -101,15 +101,18 @@ def test_hard_sphere_high_energy_limit():
     assert scaled[2] == pytest.approx(scaled[1], rel=0.1)
 
 
-def test_variable_phase_method_matches_square_well_closed_form():
-    radius, depth = 1.5, 0.3
+@pytest.mark.parametrize("radius,depth,step,atol", [(1.5, 0.3, 0.004, 1e-7), (1.5, 3.0, 0.002, 2e-6), (1.0, -3.0, 0.004, 1e-6)])
+def test_variable_phase_method_matches_square_well_closed_form(radius, depth, step, atol):
+    """Same values AND the same branch: the deep well binds an s state, delta_0 > pi/2 (Levinson)."""
     exact = ps.square_well_phase_shifts(radius, depth)
-    # the potential at the discontinuity is taken as its mean (second-order RK4 error)
+    # the potential at the discontinuity is taken as its mean (second-order RK4 error there)
     vpm = ps.variable_phase_shifts(
-        lambda r: np.where(np.isclose(r, radius), -depth / 2, np.where(r < radius, -depth, 0.0)), tail=0.0
+        lambda r: np.where(np.isclose(r, radius), -depth / 2, np.where(r < radius, -depth, 0.0)), tail=0.0, step=step
     )
     n = min(len(exact), len(vpm))
-    np.testing.assert_allclose(vpm[:n], exact[:n], atol=1e-7)
+    np.testing.assert_allclose(vpm[:n], exact[:n], atol=atol)
+    if depth == 3.0:
+        assert exact[0] > math.pi / 2
 
 
 def test_lindhard_potential_real_space_transform():

@@ -241,33 +241,45 @@ def hard_sphere_phase_shifts(radius: float, *, l_cap: int = 400) -> np.ndarray:
     return trim_phase_shifts(deltas)
 
 
+def _square_well_tangent_parts(l: int, radius: float, depth):
+    """(num, den) with tan delta_l = num / den for wells of the given depths (k = 1, no poles)."""
+    from scipy.special import spherical_in
+
+    depth = np.asarray(depth, dtype=float)
+    kin2 = 1.0 + 2.0 * depth
+    kin = np.sqrt(np.abs(kin2))
+    x = kin * radius
+    # regular interior solution u_l(r) ~ r j_l(K r) (or r i_l(kappa r)); g = u value, dg = derivative
+    g = np.where(kin2 >= 0, spherical_jn(l, x), spherical_in(l, x))
+    dg = np.where(kin2 >= 0, kin * spherical_jn(l, x, derivative=True), kin * spherical_in(l, x, derivative=True))
+    j, dj = spherical_jn(l, radius), spherical_jn(l, radius, derivative=True)
+    y, dy = spherical_yn(l, radius), spherical_yn(l, radius, derivative=True)
+    return g * dj - dg * j, g * dy - dg * y
+
+
 def square_well_phase_shifts(radius: float, depth: float, *, l_cap: int = 400) -> np.ndarray:
     """Square well V = -depth for r < R (depth > 0 attractive, < 0 a repulsive step), k = 1.
 
-    Matching the log derivative beta = K j_l'(KR)/j_l(KR), K^2 = 1 + 2 depth,
-    tan delta_l = [j_l'(R) - gamma j_l(R)] / [y_l'(R) - gamma y_l(R)],
-    gamma = beta (K real) or the modified-Bessel counterpart (K^2 < 0).
-    delta_l is returned in (-pi/2, pi/2] (the cross sections do not depend on
-    the branch; bound-state multiples of pi are not included).
+    Matching the interior solution j_l(K r), K^2 = 1 + 2 depth (i_l(kappa r)
+    for K^2 < 0) to j_l cos delta - y_l sin delta at R gives
+    tan delta_l = [g j_l'(R) - g' j_l(R)] / [g y_l'(R) - g' y_l(R)], g = j_l(KR), g' = K j_l'(KR).
+    The branch is fixed by continuity from depth 0 (delta = 0) along a ramp of
+    depths, so bound states add multiples of pi (Levinson) exactly as in the
+    variable phase method and the Friedel sum counts them.
     """
-    from scipy.special import spherical_in
-
     x = float(radius)
-    kin2 = 1.0 + 2.0 * float(depth)
-    l_max = int(min(l_cap, x * math.sqrt(max(kin2, 1.0)) + 12.0 + 4.0 * x ** (1.0 / 3.0) + 10))
+    depth = float(depth)
+    kin_max = math.sqrt(max(1.0 + 2.0 * depth, 1.0))
+    l_max = int(min(l_cap, x * kin_max + 12.0 + 4.0 * x ** (1.0 / 3.0) + 10))
+    n_ramp = int(200 + 40 * x * kin_max)
+    ramp = depth * np.linspace(0.0, 1.0, n_ramp + 1)
     deltas = np.empty(l_max + 1)
     for l in range(l_max + 1):
-        if kin2 > 0:
-            kin = math.sqrt(kin2)
-            ratio = kin * spherical_jn(l, kin * x, derivative=True) / spherical_jn(l, kin * x)
-        elif kin2 < 0:
-            kap = math.sqrt(-kin2)
-            ratio = kap * spherical_in(l, kap * x, derivative=True) / spherical_in(l, kap * x)
-        else:
-            ratio = l / x
-        num = spherical_jn(l, x, derivative=True) - ratio * spherical_jn(l, x)
-        den = spherical_yn(l, x, derivative=True) - ratio * spherical_yn(l, x)
-        deltas[l] = math.atan(num / den) if den != 0 else math.pi / 2
+        num, den = _square_well_tangent_parts(l, x, ramp)
+        # 2 delta = arg((den + i num)^2) is continuous in the depth; unwrap it from 0
+        two_delta = np.unwrap(2.0 * np.angle(den + 1j * num))
+        two_delta -= two_delta[0]
+        deltas[l] = 0.5 * two_delta[-1]
     return trim_phase_shifts(deltas)
 
 
