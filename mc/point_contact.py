@@ -19,6 +19,7 @@ from mc.config import RunSettings, Table
 from mc.errors import ConfigError
 from mc.sources import APERTURE_SOURCE, SOURCE_KINDS, source_strength
 from mc.scattering import parse_scatterer
+from mc.scattering.sampling import pack_tables
 from mc.transport import point_contact_histories
 from observables.analytic import point_contact as closed_form
 from observables.statistics import Estimate, batch_estimate, figure_of_merit
@@ -314,16 +315,30 @@ def impurity_arrays(model: PointContactModel):
     gradient-ball radii (0 = no direct force tally), cone axes and cosines containing Omega0."""
     n = len(model.impurities)
     positions = np.array([imp.position for imp in model.impurities], dtype=np.float64).reshape(n, 3)
-    tables = [np.asarray(imp.scatterer.sampling_table(), dtype=np.float64) for imp in model.impurities]
-    table_start = np.zeros(n + 1, dtype=np.int64)
-    table_start[1:] = np.cumsum([len(t) for t in tables])
-    packed = np.concatenate(tables) if tables else np.zeros(0)
+    packed, table_start = pack_tables([imp.scatterer.sampling_table() for imp in model.impurities])
     wants_gradient = "direct_force" in model.tallies
     gradient_radii = np.array([imp.gradient_radius if wants_gradient else 0.0 for imp in model.impurities], dtype=np.float64)
     cones = [hole_cone(imp.position, model.aperture.radius) for imp in model.impurities]
     cone_axes = np.array([axis for axis, _ in cones], dtype=np.float64).reshape(n, 3)
     cone_cos = np.array([cos for _, cos in cones], dtype=np.float64)
-    return positions, packed, table_start, gradient_radii, cone_axes, cone_cos
+    area_sampling = np.array([_prefer_area_sampling(imp.position, model.aperture.radius, cos)
+                              for imp, (_, cos) in zip(model.impurities, cones)], dtype=np.bool_)
+    return positions, packed, table_start, gradient_radii, cone_axes, cone_cos, area_sampling
+
+
+def _prefer_area_sampling(position, hole_radius: float, cone_cos: float) -> bool:
+    """Pick the incoming-direction sampler with the smaller second moment of its weight.
+
+    Cone: E[w^2]/E[w]^2 = Omega_cone/Omega0.  Hole area: w = pi a^2 z0/d^3 and
+    E[w^2]/E[w]^2 = pi a^2 int_{Omega0} (k_z^3 / z0^2) dOmega / Omega0^2."""
+    z0 = position[2]
+    if z0 <= 0.0:
+        return False
+    k, w = closed_form.hole_directions(position, hole_radius, n_phi=32, n_beta=16)
+    omega0 = w.sum()
+    cone = 2.0 * np.pi * (1.0 - cone_cos) / omega0
+    area = np.pi * hole_radius**2 * np.sum(w * k[:, 2] ** 3) / z0**2 / omega0**2
+    return bool(area < cone)
 
 
 def _cartesian_current(field_rho_z, x, y):

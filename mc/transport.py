@@ -23,10 +23,11 @@ Impurities (Sorbello Eqs. 55-64) are scored by two estimators:
   particles of the aperture source correct the analytic left baseline and
   never collide (impurities sit at z >= 0).
 * variance-reduced (next-event): each history samples for every impurity an
-  incoming direction uniformly in a cone containing Omega0(r0), scores the
-  collision rate and the momentum transfer of a scattering drawn from |f|^2,
-  and a second direction k_b in the same cone scores the backscattered
-  current with |f(k -> -k_b)|^2 (the directions towards the hole are -Omega0).
+  incoming direction of Omega0(r0) (uniform in a cone containing it, or from a
+  uniform point of the hole, whichever has the smaller weight variance),
+  scores the collision rate and the momentum transfer of a scattering drawn
+  from |f|^2, and a second direction k_b scores the backscattered current
+  with |f(k -> -k_b)|^2 (the directions towards the hole are -Omega0).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from numba import njit, prange
 
 from geometry.aperture import (
     back_ray_through_hole,
+    lambert_disk_sample,
     ball_interval,
     distance_to_plane,
     distance_to_sphere_exit,
@@ -228,27 +230,47 @@ def _follow(acc, x, y, z, ux, uy, uz, weight, from_hole, state, hole_radius, wal
 
 
 @njit(cache=True, inline="always")
-def _next_event(acc, k, x0, y0, z0, axis_x, axis_y, axis_z, cos_max, cone_solid_angle, hole_radius, table, state):
+def _incoming_direction(x0, y0, z0, axis_x, axis_y, axis_z, cos_max, area_sampling, hole_radius, state):
+    """A direction k of Omega0(r0) and its weight dOmega/dP (0 if the draw missed Omega0).
+
+    Cone sampling: uniform in the cone about the axis, weight Omega_cone where the
+    back-ray passes the hole.  Area sampling: from a uniform point of the hole,
+    weight pi a^2 z0 / d^3 (dOmega = z0 dA / d^3); better for grazing views."""
+    if area_sampling:
+        px, py, state = lambert_disk_sample(state)
+        dx = x0 - hole_radius * px
+        dy = y0 - hole_radius * py
+        d = math.sqrt(dx * dx + dy * dy + z0 * z0)
+        return dx / d, dy / d, z0 / d, math.pi * hole_radius * hole_radius * z0 / (d * d * d), state
+    kx, ky, kz, state = cone_direction(axis_x, axis_y, axis_z, cos_max, state)
+    if back_ray_through_hole(x0, y0, z0, kx, ky, kz, hole_radius):
+        return kx, ky, kz, 2.0 * math.pi * (1.0 - cos_max), state
+    return kx, ky, kz, 0.0, state
+
+
+@njit(cache=True, inline="always")
+def _next_event(acc, k, x0, y0, z0, axis_x, axis_y, axis_z, cos_max, area_sampling, hole_radius, table, state):
     """Variance-reduced scores of one impurity for one history (before the 1/4 pi^3 flux factor).
 
-    Incoming k uniform in the cone: collision rate sigma_tot(k) Omega_c, momentum
-    transfer sigma_tot(k) Omega_c (k - k') with k' ~ |f|^2 (Sorbello Eq. 61);
-    backscatter -Omega_c^2 |f(k -> -k_b)|^2 for a second k_b in the cone (Eq. 57)."""
-    kx, ky, kz, state = cone_direction(axis_x, axis_y, axis_z, cos_max, state)
-    bx, by, bz, state = cone_direction(axis_x, axis_y, axis_z, cos_max, state)
-    if back_ray_through_hole(x0, y0, z0, kx, ky, kz, hole_radius):
-        weight = cone_solid_angle * total_cross_section(table, kx, ky, kz)
+    Incoming k ~ Omega0 with weight w: collision rate w sigma_tot(k), momentum
+    transfer w sigma_tot(k) (k - k') with k' ~ |f|^2 (Sorbello Eq. 61);
+    backscatter -w w_b |f(k -> -k_b)|^2 for a second draw k_b (Eq. 57: the
+    directions towards the hole are -Omega0)."""
+    kx, ky, kz, weight, state = _incoming_direction(x0, y0, z0, axis_x, axis_y, axis_z, cos_max, area_sampling, hole_radius, state)
+    bx, by, bz, weight_b, state = _incoming_direction(x0, y0, z0, axis_x, axis_y, axis_z, cos_max, area_sampling, hole_radius, state)
+    if weight > 0.0:
+        sigma = total_cross_section(table, kx, ky, kz)
         qx, qy, qz, state = sample_outgoing(table, kx, ky, kz, state)
-        _score_collision(acc, k, weight, kx, ky, kz, qx, qy, qz)
-        if back_ray_through_hole(x0, y0, z0, bx, by, bz, hole_radius):
-            acc[k + 4] -= cone_solid_angle * cone_solid_angle * scattering_intensity(table, kx, ky, kz, -bx, -by, -bz)
+        _score_collision(acc, k, weight * sigma, kx, ky, kz, qx, qy, qz)
+        if weight_b > 0.0:
+            acc[k + 4] -= weight * weight_b * scattering_intensity(table, kx, ky, kz, -bx, -by, -bz)
     return state
 
 
 @njit(parallel=True, cache=True)
 def point_contact_histories(seed, first, count, source_kind, hole_radius, wall_kind, domain_radius,
                             probe_centres, probe_radii, mesh_bounds, mesh_shape,
-                            positions, tables, table_start, moment_radii, cone_axes, cone_cos,
+                            positions, tables, table_start, moment_radii, cone_axes, cone_cos, area_sampling,
                             analog, next_event, multiple, n_scores):
     """Run histories first .. first+count-1; returns per-chunk score sums (n_chunks, n_scores).
 
@@ -277,10 +299,8 @@ def point_contact_histories(seed, first, count, source_kind, hole_radius, wall_k
                                 positions, tables, table_start, moment_radii, analog, multiple, impurity_offset)
             if next_event:
                 for i in range(n_impurities):
-                    cos_max = cone_cos[i]
                     state = _next_event(row, impurity_offset + IMPURITY_SCORES * i + NEXT_EVENT,
                                         positions[i, 0], positions[i, 1], positions[i, 2],
-                                        cone_axes[i, 0], cone_axes[i, 1], cone_axes[i, 2], cos_max,
-                                        2.0 * math.pi * (1.0 - cos_max), hole_radius,
-                                        tables[table_start[i]:table_start[i + 1]], state)
+                                        cone_axes[i, 0], cone_axes[i, 1], cone_axes[i, 2], cone_cos[i],
+                                        area_sampling[i], hole_radius, tables[table_start[i]:table_start[i + 1]], state)
     return acc

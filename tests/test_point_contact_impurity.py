@@ -54,11 +54,25 @@ def test_hole_direction_quadrature_reproduces_solid_angle_and_current(position):
     np.testing.assert_allclose((w @ k) * cf.FLUX_PER_SOLID_ANGLE, j, rtol=1e-6, atol=1e-12)
 
 
+class ConstantIntensity:
+    """|f|^2 = sigma/4 pi given only through differential_cross_section: forces the quadrature path."""
+
+    spherical = True
+    phase_shifts = None
+
+    def __init__(self, sigma):
+        self.sigma_tot = self.sigma_tr = sigma
+
+    def differential_cross_section(self, k_in, k_out):
+        return np.full(np.broadcast_shapes(k_in.shape, k_out.shape)[:-1], self.sigma_tot / (4 * math.pi))
+
+
 def test_backscatter_quadrature_for_isotropic_scatterer_is_the_closed_form():
     iso = scatterer(ISOTROPIC)
     for position in [(0, 0, 7.0), (6.0, -2.0, 3.0), (25.0, 0, 4.0)]:
         omega = float(cf.disk_solid_angle(math.hypot(*position[:2]), position[2], A))
         expected = -cf.FLUX_PER_SOLID_ANGLE * iso.sigma_tot / (4 * math.pi) * omega**2
+        assert cf.backscatter_current(ConstantIntensity(iso.sigma_tot), position, A) == pytest.approx(expected, rel=1e-10)
         assert cf.backscatter_current(iso, position, A) == pytest.approx(expected, rel=1e-10)
 
 

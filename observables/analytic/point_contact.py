@@ -269,6 +269,12 @@ def _spherical(scatterer) -> bool:
     return bool(getattr(scatterer, "spherical", True))
 
 
+def _isotropic(scatterer) -> bool:
+    """A pure s-wave scatterer: |f|^2 does not depend on the angle."""
+    shifts = getattr(scatterer, "phase_shifts", None)
+    return _spherical(scatterer) and shifts is not None and len(np.atleast_1d(shifts)) == 1
+
+
 def collision_rate(scatterer, position, radius: float) -> float:
     """Collisions per unit time, (1/4 pi^3) int_{Omega0} sigma_tot(k) dOmega (units delta-mu/hbar)."""
     k, w = hole_directions(position, radius)
@@ -310,6 +316,9 @@ def backscatter_current(scatterer, position, radius: float, n_phi: int = 64, n_b
     the same hole directions.  Units e delta-mu / hbar (negative: current lost).
     """
     k, w = hole_directions(position, radius, n_phi=n_phi, n_beta=n_beta)
+    if _isotropic(scatterer):
+        # |f|^2 = sigma / 4 pi: the double integral factorises into Omega0^2
+        return -FLUX_PER_SOLID_ANGLE * scatterer.sigma_tot / (4.0 * np.pi) * float(w.sum()) ** 2
     total = 0.0
     for start in range(0, len(k), 256):
         block = slice(start, start + 256)
