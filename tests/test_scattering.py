@@ -283,6 +283,37 @@ def test_sampled_moments_match_quadrature_at_1e7(scatterers, name):
     _check_moments(scatterers[name], k, 10_000_000, seed=11)
 
 
+def test_sampled_direction_tensor_is_axially_symmetric(scatterers):
+    """<k'_i k'_j> = b delta_ij + (a - b) k_i k_j with a = <mu^2>, b = (1 - a)/2: uniform azimuth, correct rotation."""
+    from numba import njit
+
+    from mc.streams import history_stream
+
+    @njit
+    def second_moments(table, kx, ky, kz, n_streams):
+        acc = np.zeros((2, 3, 3))
+        for c in range(n_streams):
+            state = history_stream(3, c)
+            for _ in range(2048):
+                qx, qy, qz, state = sample_outgoing(table, kx, ky, kz, state)
+                q = (qx, qy, qz)
+                for i in range(3):
+                    for j in range(3):
+                        acc[0, i, j] += q[i] * q[j]
+                        acc[1, i, j] += (q[i] * q[j]) ** 2
+        return acc / (n_streams * 2048)
+
+    s = scatterers["phase_shifts"]
+    k = np.array([0.36, -0.48, 0.8])
+    n = 4096 * 2048
+    moments = second_moments(s.sampling_table(), *k, n // 2048)
+    a = ref.angular_moments(s.dcs)["mean_mu2"]
+    b = (1 - a) / 2
+    expected = b * np.eye(3) + (a - b) * np.outer(k, k)
+    stderr = np.sqrt((moments[1] - moments[0] ** 2) / n)
+    assert np.all(np.abs(moments[0] - expected) < 4 * stderr), (moments[0] - expected) / stderr
+
+
 def test_cluster_sampling_matches_quadrature(two_centre):
     _check_moments(two_centre, np.array([0.0, 0.6, -0.8]), 400_000, seed=5)
 
