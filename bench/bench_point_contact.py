@@ -31,8 +31,7 @@ RADIUS = 10.0
 PROBES = np.array([[0, 0, 2.5], [0, 0, 10.0], [0, 0, 30.0], [6.0, 0, 4.0], [15.0, 0, 5.0], [0, 0, -10.0]])
 PROBE_RADII = np.full(len(PROBES), 0.5)
 N_SCORES = 1 + 4 * len(PROBES)
-NO_IMPURITIES = (np.zeros((0, 3)), np.zeros(0), np.zeros(1, dtype=np.int64), np.zeros(0), np.zeros((0, 3)), np.zeros(0),
-                 np.zeros(0, dtype=np.bool_))
+NO_IMPURITIES = (np.zeros((0, 3)), np.zeros(0), np.zeros(1, dtype=np.int64), np.zeros(0), np.zeros((0, 3)))
 
 
 def numba_run(histories: int) -> np.ndarray:

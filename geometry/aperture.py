@@ -12,8 +12,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from numba import njit
 
 from mc.streams import uniform
@@ -94,44 +92,15 @@ def chord_in_ball(px, py, pz, ux, uy, uz, length, cx, cy, cz, ball_radius):
     return 0.0
 
 
-@njit(cache=True, inline="always")
-def back_ray_through_hole(x0, y0, z0, kx, ky, kz, hole_radius):
-    """Is the incoming direction k at r0 (z0 >= 0) one of Omega0(r0), i.e. does the ray
-    r0 - t k, t > 0, cross the plane z = 0 inside the hole (Sorbello Eq. 49)?"""
-    if kz <= 0.0:
-        return False
-    t = z0 / kz
-    x = x0 - t * kx
-    y = y0 - t * ky
-    return x * x + y * y < hole_radius * hole_radius
-
-
-def hole_cone(position, hole_radius: float, n_rim: int = 2048) -> tuple[np.ndarray, float]:
-    """Axis and cosine of the half-angle of a cone of incoming directions containing Omega0(r0).
-
-    Directions k in Omega0(r0) point from the hole to r0 (z0 >= 0).  The axis
-    is the direction from the hole centre to r0; the half-angle is the largest
-    angle to any rim point, widened by a margin that covers the rim's
-    discretisation; where that cone would pass 90 degrees the hemisphere
-    k_z > 0 is used (it always contains Omega0).
-    """
-    x0, y0, z0 = (float(v) for v in position)
-    if z0 <= 0.0:
-        return np.array([0.0, 0.0, 1.0]), 0.0
-    axis = np.array([x0, y0, z0])
-    axis /= np.linalg.norm(axis)
-    psi = np.linspace(0.0, 2.0 * np.pi, n_rim, endpoint=False)
-    rim = np.stack([hole_radius * np.cos(psi), hole_radius * np.sin(psi), np.zeros_like(psi)], axis=1)
-    towards = np.array([x0, y0, z0]) - rim
-    towards /= np.linalg.norm(towards, axis=1)[:, None]
-    angles = np.arccos(np.clip(towards @ axis, -1.0, 1.0))
-    # inside the rim's projection the cone must reach the axis of every direction:
-    step = 2.0 * np.pi * hole_radius / n_rim / max(z0, 1e-12)
-    half_angle = angles.max() + 2.0 * step
-    if half_angle >= np.pi / 2.0:
-        # no narrower cone about this axis: the hemisphere k_z > 0 always contains Omega0
-        return np.array([0.0, 0.0, 1.0]), 0.0
-    return axis, float(np.cos(half_angle))
+def hole_view(position, hole_radius: float) -> tuple[float, float, float]:
+    """How the hole is seen from r0 (z0 >= 0), for sampling Omega0(r0) by the azimuth of rays
+    from the foot point (x0, y0, 0): (rho0, azimuth pointing to the hole centre, phi_max),
+    with |phi| < phi_max the rays that cross the hole (pi if the foot lies inside it)."""
+    x0, y0, _ = (float(v) for v in position)
+    rho0 = math.hypot(x0, y0)
+    toward_centre = math.atan2(-y0, -x0) if rho0 > 0.0 else 0.0
+    phi_max = math.pi if rho0 <= hole_radius else math.asin(hole_radius / rho0)
+    return rho0, toward_centre, phi_max
 
 
 @njit(cache=True, inline="always")

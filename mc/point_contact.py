@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from geometry.aperture import WALL_KINDS, Aperture, hole_cone
+from geometry.aperture import WALL_KINDS, Aperture, hole_view
 from mc.batches import run_batches
 from mc.config import RunSettings, Table
 from mc.errors import ConfigError
@@ -318,27 +318,9 @@ def impurity_arrays(model: PointContactModel):
     packed, table_start = pack_tables([imp.scatterer.sampling_table() for imp in model.impurities])
     wants_gradient = "direct_force" in model.tallies
     gradient_radii = np.array([imp.gradient_radius if wants_gradient else 0.0 for imp in model.impurities], dtype=np.float64)
-    cones = [hole_cone(imp.position, model.aperture.radius) for imp in model.impurities]
-    cone_axes = np.array([axis for axis, _ in cones], dtype=np.float64).reshape(n, 3)
-    cone_cos = np.array([cos for _, cos in cones], dtype=np.float64)
-    area_sampling = np.array([_prefer_area_sampling(imp.position, model.aperture.radius, cos)
-                              for imp, (_, cos) in zip(model.impurities, cones)], dtype=np.bool_)
-    return positions, packed, table_start, gradient_radii, cone_axes, cone_cos, area_sampling
-
-
-def _prefer_area_sampling(position, hole_radius: float, cone_cos: float) -> bool:
-    """Pick the incoming-direction sampler with the smaller second moment of its weight.
-
-    Cone: E[w^2]/E[w]^2 = Omega_cone/Omega0.  Hole area: w = pi a^2 z0/d^3 and
-    E[w^2]/E[w]^2 = pi a^2 int_{Omega0} (k_z^3 / z0^2) dOmega / Omega0^2."""
-    z0 = position[2]
-    if z0 <= 0.0:
-        return False
-    k, w = closed_form.hole_directions(position, hole_radius, n_phi=32, n_beta=16)
-    omega0 = w.sum()
-    cone = 2.0 * np.pi * (1.0 - cone_cos) / omega0
-    area = np.pi * hole_radius**2 * np.sum(w * k[:, 2] ** 3) / z0**2 / omega0**2
-    return bool(area < cone)
+    hole_views = np.array([hole_view(imp.position, model.aperture.radius) for imp in model.impurities],
+                          dtype=np.float64).reshape(n, 3)
+    return positions, packed, table_start, gradient_radii, hole_views
 
 
 def _cartesian_current(field_rho_z, x, y):

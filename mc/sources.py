@@ -61,17 +61,6 @@ def lambert_about(nx, ny, nz, state):
 
 
 @njit(cache=True, inline="always")
-def cone_direction(nx, ny, nz, cos_max, state):
-    """A direction uniform in solid angle inside the cone of half-angle arccos(cos_max) about n."""
-    u, state = uniform(state)
-    along = 1.0 - u * (1.0 - cos_max)
-    x, y, state = lambert_disk_sample(state)
-    scale = math.sqrt(max(0.0, 1.0 - along * along) / (x * x + y * y))
-    ux, uy, uz = about_axis(nx, ny, nz, x * scale, y * scale, along)
-    return ux, uy, uz, state
-
-
-@njit(cache=True, inline="always")
 def aperture_emission(hole_radius, side, state):
     """Equivalent source on the hole: uniform on the disk, Lambertian toward z * side > 0."""
     x, y, state = lambert_disk_sample(state)

@@ -23,11 +23,11 @@ Impurities (Sorbello Eqs. 55-64) are scored by two estimators:
   particles of the aperture source correct the analytic left baseline and
   never collide (impurities sit at z >= 0).
 * variance-reduced (next-event): each history samples for every impurity an
-  incoming direction of Omega0(r0) (uniform in a cone containing it, or from a
-  uniform point of the hole, whichever has the smaller weight variance),
-  scores the collision rate and the momentum transfer of a scattering drawn
-  from |f|^2, and a second direction k_b scores the backscattered current
-  with |f(k -> -k_b)|^2 (the directions towards the hole are -Omega0).
+  incoming direction of Omega0(r0) (every draw lands in it, see
+  _incoming_direction), scores the collision rate and the momentum transfer
+  of a scattering drawn from |f|^2, and a second direction k_b scores the
+  backscattered current with |f(k -> -k_b)|^2 (the directions towards the
+  hole are -Omega0).
 """
 
 from __future__ import annotations
@@ -38,8 +38,6 @@ import numpy as np
 from numba import njit, prange
 
 from geometry.aperture import (
-    back_ray_through_hole,
-    lambert_disk_sample,
     ball_interval,
     distance_to_plane,
     distance_to_sphere_exit,
@@ -55,8 +53,8 @@ from mc.scattering.sampling import (
     sample_outgoing,
     total_cross_section,
 )
-from mc.sources import APERTURE_SOURCE, aperture_emission, cone_direction, reservoir_emission
-from mc.streams import history_stream
+from mc.sources import APERTURE_SOURCE, aperture_emission, reservoir_emission
+from mc.streams import history_stream, uniform
 from observables.tallies import ANALOG, IMPURITY_SCORES, MOMENT, NEXT_EVENT, score_mesh, score_probes
 
 MAX_EVENTS = 100_000
@@ -230,34 +228,45 @@ def _follow(acc, x, y, z, ux, uy, uz, weight, from_hole, state, hole_radius, wal
 
 
 @njit(cache=True, inline="always")
-def _incoming_direction(x0, y0, z0, axis_x, axis_y, axis_z, cos_max, area_sampling, hole_radius, state):
-    """A direction k of Omega0(r0) and its weight dOmega/dP (0 if the draw missed Omega0).
+def _incoming_direction(z0, rho0, toward_centre, phi_max, hole_radius, state):
+    """A direction k of Omega0(r0) and its weight 1/p(k) (Sorbello Eq. 49).
 
-    Cone sampling: uniform in the cone about the axis, weight Omega_cone where the
-    back-ray passes the hole.  Area sampling: from a uniform point of the hole,
-    weight pi a^2 z0 / d^3 (dOmega = z0 dA / d^3); better for grazing views."""
-    if area_sampling:
-        px, py, state = lambert_disk_sample(state)
-        dx = x0 - hole_radius * px
-        dy = y0 - hole_radius * py
-        d = math.sqrt(dx * dx + dy * dy + z0 * z0)
-        return dx / d, dy / d, z0 / d, math.pi * hole_radius * hole_radius * z0 / (d * d * d), state
-    kx, ky, kz, state = cone_direction(axis_x, axis_y, axis_z, cos_max, state)
-    if back_ray_through_hole(x0, y0, z0, kx, ky, kz, hole_radius):
-        return kx, ky, kz, 2.0 * math.pi * (1.0 - cos_max), state
-    return kx, ky, kz, 0.0, state
+    Omega0 is parametrised as in the quadrature of observables.analytic:
+    the azimuth phi of the ray from the foot point of r0 (measured from the
+    direction to the hole centre, |phi| < phi_max) and the polar angle beta
+    about -z, between atan(s_in/z0) and atan(s_out/z0) where that ray enters
+    and leaves the hole.  phi is uniform, cos(beta) uniform in its range, so
+    every draw lies in Omega0 and the weight 2 phi_max (cos b_in - cos b_out)
+    varies only with phi (constant on the axis and in the hole)."""
+    u, state = uniform(state)
+    phi = phi_max * (2.0 * u - 1.0)
+    cos_phi = math.cos(phi)
+    sin_phi = math.sin(phi)
+    half = math.sqrt(max(0.0, hole_radius * hole_radius - (rho0 * sin_phi) ** 2))
+    s_out = rho0 * cos_phi + half
+    s_in = max(0.0, rho0 * cos_phi - half) if rho0 > hole_radius else 0.0
+    if s_out <= s_in:
+        return 0.0, 0.0, 1.0, 0.0, state
+    cos_in = z0 / math.sqrt(z0 * z0 + s_in * s_in) if s_in > 0.0 else 1.0
+    cos_out = z0 / math.sqrt(z0 * z0 + s_out * s_out)
+    v, state = uniform(state)
+    cos_beta = cos_out + v * (cos_in - cos_out)
+    sin_beta = math.sqrt(max(0.0, 1.0 - cos_beta * cos_beta))
+    angle = toward_centre + phi
+    weight = 2.0 * phi_max * (cos_in - cos_out)
+    return -sin_beta * math.cos(angle), -sin_beta * math.sin(angle), cos_beta, weight, state
 
 
 @njit(cache=True, inline="always")
-def _next_event(acc, k, x0, y0, z0, axis_x, axis_y, axis_z, cos_max, area_sampling, hole_radius, table, state):
+def _next_event(acc, k, z0, rho0, toward_centre, phi_max, hole_radius, table, state):
     """Variance-reduced scores of one impurity for one history (before the 1/4 pi^3 flux factor).
 
     Incoming k ~ Omega0 with weight w: collision rate w sigma_tot(k), momentum
     transfer w sigma_tot(k) (k - k') with k' ~ |f|^2 (Sorbello Eq. 61);
     backscatter -w w_b |f(k -> -k_b)|^2 for a second draw k_b (Eq. 57: the
     directions towards the hole are -Omega0)."""
-    kx, ky, kz, weight, state = _incoming_direction(x0, y0, z0, axis_x, axis_y, axis_z, cos_max, area_sampling, hole_radius, state)
-    bx, by, bz, weight_b, state = _incoming_direction(x0, y0, z0, axis_x, axis_y, axis_z, cos_max, area_sampling, hole_radius, state)
+    kx, ky, kz, weight, state = _incoming_direction(z0, rho0, toward_centre, phi_max, hole_radius, state)
+    bx, by, bz, weight_b, state = _incoming_direction(z0, rho0, toward_centre, phi_max, hole_radius, state)
     if weight > 0.0:
         sigma = total_cross_section(table, kx, ky, kz)
         qx, qy, qz, state = sample_outgoing(table, kx, ky, kz, state)
@@ -270,12 +279,13 @@ def _next_event(acc, k, x0, y0, z0, axis_x, axis_y, axis_z, cos_max, area_sampli
 @njit(parallel=True, cache=True)
 def point_contact_histories(seed, first, count, source_kind, hole_radius, wall_kind, domain_radius,
                             probe_centres, probe_radii, mesh_bounds, mesh_shape,
-                            positions, tables, table_start, moment_radii, cone_axes, cone_cos, area_sampling,
+                            positions, tables, table_start, moment_radii, hole_views,
                             analog, next_event, multiple, n_scores):
     """Run histories first .. first+count-1; returns per-chunk score sums (n_chunks, n_scores).
 
     Score layout: [0] signed hole crossings (+1 to the right), then 4 per probe,
-    3 per mesh cell, IMPURITY_SCORES per impurity (see ScoreLayout)."""
+    3 per mesh cell, IMPURITY_SCORES per impurity (see ScoreLayout).  ``hole_views`` holds per
+    impurity (rho0, azimuth from its foot point to the hole centre, phi_max) for _incoming_direction."""
     n_chunks = (count + CHUNK - 1) // CHUNK
     acc = np.zeros((n_chunks, n_scores))
     impurity_offset = 1 + 4 * probe_centres.shape[0] + 3 * mesh_shape[0] * mesh_shape[1]
@@ -299,8 +309,7 @@ def point_contact_histories(seed, first, count, source_kind, hole_radius, wall_k
                                 positions, tables, table_start, moment_radii, analog, multiple, impurity_offset)
             if next_event:
                 for i in range(n_impurities):
-                    state = _next_event(row, impurity_offset + IMPURITY_SCORES * i + NEXT_EVENT,
-                                        positions[i, 0], positions[i, 1], positions[i, 2],
-                                        cone_axes[i, 0], cone_axes[i, 1], cone_axes[i, 2], cone_cos[i],
-                                        area_sampling[i], hole_radius, tables[table_start[i]:table_start[i + 1]], state)
+                    state = _next_event(row, impurity_offset + IMPURITY_SCORES * i + NEXT_EVENT, positions[i, 2],
+                                        hole_views[i, 0], hole_views[i, 1], hole_views[i, 2], hole_radius,
+                                        tables[table_start[i]:table_start[i + 1]], state)
     return acc
