@@ -57,18 +57,13 @@ RECORD = 8
 
 @njit(cache=True, inline="always")
 def _azimuth(state):
-    """cos(phi), sin(phi) of a uniform azimuth, by rejection in the unit disc.
-
-    Each trial point (x, y) comes from ONE uniform u: its 26 high bits give x
-    and the remaining 27 bits y (independent, uniform on grids of 2^-26 and
-    2^-27; the azimuth is thereby resolved to ~1e-8 rad).
-    """
+    """cos(phi), sin(phi) of a uniform azimuth: a uniform point (x, y) of the unit disc by rejection,
+    cos(phi) = (x^2 - y^2)/r^2, sin(phi) = 2xy/r^2 (the doubled angle of a uniform angle is uniform)."""
     while True:
-        u, state = uniform(state)
-        t = u * 67108864.0  # 2^26
-        hi = math.floor(t)
-        x = (hi + 0.5) * (2.0 / 67108864.0) - 1.0
-        y = 2.0 * (t - hi) - 1.0
+        u1, state = uniform(state)
+        u2, state = uniform(state)
+        x = 2.0 * u1 - 1.0
+        y = 2.0 * u2 - 1.0
         r2 = x * x + y * y
         if r2 <= 1.0 and r2 > 1e-300:
             inv = 1.0 / r2
@@ -78,17 +73,16 @@ def _azimuth(state):
 @njit(cache=True, inline="always")
 def rotate(kx, ky, kz, mu, cphi, sphi):
     """Unit vector at polar cosine mu and azimuth phi about the unit vector (kx, ky, kz)."""
-    s2 = max(0.0, 1.0 - mu * mu)
+    s = math.sqrt(max(0.0, 1.0 - mu * mu))
     t2 = 1.0 - kz * kz
     if t2 > 1e-12:
-        a = math.sqrt(s2 / t2)  # sin(gamma) / sin(theta_k)
-        st = a * t2  # sin(gamma) sin(theta_k)
+        t = math.sqrt(t2)
+        a = s / t
         return (
             mu * kx + a * (kx * kz * cphi - ky * sphi),
             mu * ky + a * (ky * kz * cphi + kx * sphi),
-            mu * kz - st * cphi,
+            mu * kz - s * t * cphi,
         )
-    s = math.sqrt(s2)
     sign = 1.0 if kz > 0.0 else -1.0
     return s * cphi, s * sphi, sign * mu
 
