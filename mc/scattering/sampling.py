@@ -120,6 +120,31 @@ def records_start(n_l):
 records_start_jit = njit(cache=True, inline="always")(records_start)
 
 
+@njit(cache=True)
+def intensity_grid(a_re, a_im, mu):
+    """|sum_l (2l+1) a_l P_l(mu)|^2 on an array of mu, with the recursion of :func:`legendre_intensity`."""
+    n_l = a_re.shape[0]
+    out = np.empty(mu.shape[0])
+    for i in range(mu.shape[0]):
+        x = mu[i]
+        p_prev = 1.0
+        p = x
+        re = a_re[0]
+        im = a_im[0]
+        if n_l > 1:
+            re += 3.0 * a_re[1] * p
+            im += 3.0 * a_im[1] * p
+        for l in range(1, n_l - 1):
+            p_next = ((2 * l + 1) * x * p - l * p_prev) / (l + 1)
+            p_prev = p
+            p = p_next
+            c = 2 * (l + 1) + 1
+            re += c * a_re[l + 1] * p
+            im += c * a_im[l + 1] * p
+        out[i] = re * re + im * im
+    return out
+
+
 @njit(cache=True, inline="always")
 def _sample_mu(table, state):
     n_l = int(table[HEADER])
