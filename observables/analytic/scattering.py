@@ -119,6 +119,12 @@ def das_wind_force(valence: float, rs: float, drift: float = 1.0, screening_scal
     done as a double integral over |q| and cos(theta_q) (azimuth 2 pi).
     The force is along the electron flow; the magnitude is returned, in
     hbar k_F * (k_F^2 per unit u), i.e. reduced force units.
+
+    Printing slips in Das, checked by redoing the algebra from Eqs. 1, 7, 11:
+    Eq. 8 should read -i (pi/2) alpha^2 (q_z/q^3)(u/v_F) V_0/eps^2 (its "pi"
+    and "q_3" are pi/2 and q^3; Eq. B.4 has pi/2 but drops the 1/q^2), and
+    Eq. 5's X_1 enters eps with a plus sign.  Eq. 12 itself is right: with
+    alpha^2 = 4 e^2/pi it equals n_0 m v_F u sigma_tr^Born exactly.
     """
     e2 = coulomb_coupling(rs)
     alpha2 = (screening_scale * thomas_fermi_wavenumber(rs)) ** 2
