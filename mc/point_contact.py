@@ -173,7 +173,26 @@ def parse(root: Table, geometry: Table, settings: RunSettings) -> PointContactMo
                           "the next-event estimator is first order; multiple scattering needs estimator = \"analog\" on every impurity tally")
     if model.multiple_scattering and not model.impurities:
         raise ConfigError("transport.multiple_scattering", "needs [[impurities]]")
+    if "analog" in model.estimators and source_kind == "aperture":
+        for i, imp in enumerate(model.impurities):
+            b = equivalent_disk_radius(imp.scatterer)
+            if imp.position[2] < b:
+                # the equivalent source starts flights on the plane: electrons that cross the
+                # disk below z = 0 and then hit the wall would be missing
+                raise ConfigError(f"impurities[{i}].position",
+                                  f"the analog estimator with the aperture source needs the equivalent disk "
+                                  f"(radius {b:.3g}) clear of the plane z = 0, got z = {imp.position[2]:g}; "
+                                  f"use [source] kind = \"reservoir\" or the next_event estimator")
     return model
+
+
+def equivalent_disk_radius(scatterer) -> float:
+    """Largest radius sqrt(sigma_tot(k)/pi) of the disk an analog flight must cross to collide."""
+    if getattr(scatterer, "spherical", True):
+        return math.sqrt(scatterer.sigma_tot / math.pi)
+    directions, _ = closed_form.sphere_directions(8, 16)
+    sigma = max(closed_form.total_cross_section(scatterer, k) for k in directions)
+    return math.sqrt(sigma / math.pi)
 
 
 def _parse_impurity(table: Table, aperture: Aperture, reservoir_radius: float) -> Impurity:

@@ -102,7 +102,8 @@ def test_eq60_direct_force_at_the_centre_of_the_hole():
 
 # --- Monte Carlo ---------------------------------------------------------------------------
 
-POSITIONS = [((0, 0, 5.0), ISOTROPIC), ((4.0, 3.0, 2.0), ANISOTROPIC), ((0, 0, 0), ISOTROPIC), ((13.0, 0, 4.0), ANISOTROPIC)]
+POSITIONS = [((0, 0, 5.0), ISOTROPIC), ((4.0, 3.0, 2.5), ANISOTROPIC), ((0, 0, 1.0), ISOTROPIC), ((13.0, 0, 4.0), ANISOTROPIC)]
+IN_HOLE = [((0, 0, 0), ANISOTROPIC), ((6.0, 2.0, 0.3), ISOTROPIC)]
 
 
 @pytest.fixture(scope="module")
@@ -140,9 +141,17 @@ def test_reservoir_source_gives_the_same_impurity_observables():
     assert_agrees(frame[frame.observable != "current"])
 
 
+def test_impurities_in_and_just_above_the_hole_plane():
+    # the analog flights of the reservoir source cross the whole equivalent disk, also below z = 0
+    frame = mc.run(impurity_case(IN_HOLE, estimator="both", histories=400_000, source="reservoir", seed=8))
+    assert_agrees(frame[frame.observable != "current"])
+    with pytest.raises(mc.ConfigError, match="impurities\\[0\\].position: the analog estimator with the aperture source"):
+        impurity_case(IN_HOLE, estimator="analog")
+
+
 def test_multiple_scattering_of_a_weak_impurity_matches_first_order():
     weak = {"model": "isotropic", "cross_section": 4.0}
-    frame = mc.run(impurity_case([((0, 0, 1.0), weak)], estimator="analog", histories=400_000, multiple=True, seed=4))
+    frame = mc.run(impurity_case([((0, 0, 2.0), weak)], estimator="analog", histories=400_000, multiple=True, seed=4))
     row = frame[frame.observable == "delta_resistance"].iloc[0]
     assert abs(row.value - row.first_order_reference) < 4 * row.stderr
     assert row.stderr < 0.3 * row.first_order_reference

@@ -280,11 +280,12 @@ def collision_rate(scatterer, position, radius: float) -> float:
     k, w = hole_directions(position, radius)
     if _spherical(scatterer):
         return FLUX_PER_SOLID_ANGLE * scatterer.sigma_tot * float(w.sum())
-    sigma = np.array([_total_cross_section(scatterer, kk) for kk in k])
+    sigma = np.array([total_cross_section(scatterer, kk) for kk in k])
     return FLUX_PER_SOLID_ANGLE * float(np.sum(w * sigma))
 
 
-def _total_cross_section(scatterer, k_in, sphere=None):
+def total_cross_section(scatterer, k_in, sphere=None):
+    """sigma_tot(k) = int |f(k -> k')|^2 dOmega' by quadrature (for scatterers without a constant one)."""
     q, wq = sphere if sphere is not None else sphere_directions()
     return float(np.sum(wq * scatterer.differential_cross_section(np.broadcast_to(k_in, q.shape), q)))
 
