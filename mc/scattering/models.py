@@ -138,6 +138,18 @@ class Scatterer:
         f = self.amplitude(k_in, k_out)
         return f.real**2 + f.imag**2
 
+    def sigma_tot_along(self, k_in) -> float:
+        """sigma_tot for incoming direction k_in (1/k_F^2); a constant for spherical scatterers."""
+        return float(self.sigma_tot)
+
+    def sigma_tr_along(self, k_in) -> float:
+        """int dOmega' (1 - k.k') |f(k, k')|^2 for incoming k_in (1/k_F^2)."""
+        return float(self.sigma_tr)
+
+    def momentum_transfer_along(self, k_in) -> np.ndarray:
+        """int dOmega' |f(k, k')|^2 (k - k') (1/k_F^2): Schaich Eq. 35 / (hbar k_F); k sigma_tr if spherical."""
+        return np.asarray(k_in, dtype=float) * self.sigma_tr
+
     def schaich_amplitude(self, k_in, k_out) -> np.ndarray:
         """Schaich's sign convention f_S = -f, for which Im f_S(0) = -(k/4pi) int |f|^2 (his Eq. 6)."""
         return -self.amplitude(k_in, k_out)
@@ -249,7 +261,16 @@ class SphericalScatterer(Scatterer):
 
 
 class ClusterScatterer(Scatterer):
-    """Several spherical members at ``centres`` scattering coherently (multiple scattering, k = 1)."""
+    """Several spherical members at ``centres`` scattering coherently (multiple scattering, k = 1).
+
+    The members enter only through their phase shifts, i.e. as
+    non-overlapping (muffin-tin) potentials; for members of infinite range
+    (screened_coulomb) that is an approximation, exact for hard spheres,
+    square wells and point-like isotropic / phase-shift members.
+    ``sigma_tot`` and ``sigma_tr`` are averages over incoming directions; use
+    the ``*_along(k_in)`` methods (or :func:`total_cross_section` in a kernel)
+    for a given direction.
+    """
 
     def __init__(self, centres, members, parameters=None):
         self.model = "cluster"
