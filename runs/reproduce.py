@@ -1,7 +1,8 @@
 """Reproduce the closed forms of the papers: every case file in runs/ (``emmc reproduce``).
 
 Each ``runs/*.toml`` is run (histories divided by 20 with ``--quick``), its
-table and figures written to ``OUT/<case>/``, all tables concatenated into
+table and figures written to ``OUT/<case>/``; then the campaign scripts of
+:data:`STUDIES` write their tables and figures to ``OUT/<study>/``; all case tables are concatenated into
 ``OUT/results.csv`` / ``OUT/results.parquet``, and a validation summary
 (rows with a reference, worst |z|, chi^2 per row) into ``OUT/validation.csv``
 and on stdout.
@@ -9,6 +10,7 @@ and on stdout.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,8 @@ from observables.statistics import z_score
 RUNS = Path(__file__).resolve().parent
 QUICK_FACTOR = 20
 QUICK_MIN_HISTORIES = 20_000
+STUDIES = ("impurity_map", "direct_vs_wind_force", "chain_length_study")
+"""Campaign scripts in runs/ (each with main(argv) taking --out and --quick), run after the cases."""
 
 
 def case_files() -> list[Path]:
@@ -61,6 +65,11 @@ def reproduce(out: Path, *, quick: bool = False, threads: int | None = None, pro
         if hasattr(module, "plot"):
             written += module.plot(case, frame, case_dir)
         tables.append(frame)
+    for study in STUDIES:
+        module = importlib.import_module(f"runs.{study}")
+        study_dir = out / study
+        module.main(["--out", str(study_dir)] + (["--quick"] if quick else []))
+        written += sorted(study_dir.iterdir())
     combined = pd.concat(tables, ignore_index=True)
     written += mc.write_results(combined, out)
     summary = validation_summary(combined)
