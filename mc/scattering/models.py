@@ -42,7 +42,6 @@ from functools import cached_property
 import numpy as np
 
 from mc.config import Table
-from mc.errors import ConfigError
 from mc.scattering import phase_shifts as ps
 from mc.scattering.cluster import CLUSTER_L_MAX, cluster_matrix, cluster_table
 from mc.scattering.sampling import (
