@@ -68,7 +68,7 @@ SAMPLER_CELLS = 1024
 MAX_SAMPLER_CELLS = 8192
 
 _SUB_POINTS = 8
-"""Grid intervals per cell at the finest level (MAX_SAMPLER_CELLS); coarser levels have more."""
+"""Grid intervals per cell at which |f|^2 is evaluated to bound it."""
 
 
 def _legendre_series(coefficients: np.ndarray, mu: np.ndarray) -> np.ndarray:
@@ -89,8 +89,8 @@ def _legendre_series(coefficients: np.ndarray, mu: np.ndarray) -> np.ndarray:
 def _cell_bounds(values: np.ndarray, n_cells: int):
     """Upper and lower bounds of |f(mu)|^2 on n_cells equal cells of [-1, 1].
 
-    ``values`` is |f|^2 on a uniform grid of MAX_SAMPLER_CELLS * _SUB_POINTS + 1
-    points; each cell holds sub = len(values)-1 / n_cells grid intervals.  The
+    ``values`` is |f|^2 on a uniform grid of n_cells * _SUB_POINTS + 1 points
+    (the same recursion as the kernel's exact evaluation).  The
     bounds are the extreme grid values in the cell widened by the largest
     change between neighbouring grid points in and next to the cell (for a
     smooth function the excursion between points, ~ f'' h^2 / 8, is far
@@ -221,10 +221,10 @@ class SphericalScatterer(Scatterer):
         a = self.coefficients
         if (a.size == 1 and self.unitary) or not np.any(a):
             return np.array([KIND_ISOTROPIC, self.sigma_tot, self.sigma_tr, 1.0])
-        grid = np.linspace(-1.0, 1.0, MAX_SAMPLER_CELLS * _SUB_POINTS + 1)
-        values = intensity_grid(np.ascontiguousarray(a.real), np.ascontiguousarray(a.imag), grid)
+        a_re, a_im = np.ascontiguousarray(a.real), np.ascontiguousarray(a.imag)
         n_cells = SAMPLER_CELLS
         while True:
+            values = intensity_grid(a_re, a_im, np.linspace(-1.0, 1.0, n_cells * _SUB_POINTS + 1))
             upper, lower = _cell_bounds(values, n_cells)
             if lower.sum() >= 0.97 * upper.sum() or n_cells >= MAX_SAMPLER_CELLS:
                 break

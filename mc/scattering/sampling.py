@@ -122,25 +122,34 @@ records_start_jit = njit(cache=True, inline="always")(records_start)
 
 @njit(cache=True)
 def intensity_grid(a_re, a_im, mu):
-    """|sum_l (2l+1) a_l P_l(mu)|^2 on an array of mu, with the recursion of :func:`legendre_intensity`."""
+    """|sum_l (2l+1) a_l P_l(mu)|^2 on an array of mu (Bonnet recursion, as :func:`legendre_intensity`)."""
     n_l = a_re.shape[0]
+    alpha = np.empty(max(n_l, 1))
+    beta = np.empty(max(n_l, 1))
+    for l in range(n_l):
+        alpha[l] = (2 * l + 1) / (l + 1)
+        beta[l] = l / (l + 1)
+    c_re = np.empty(n_l)
+    c_im = np.empty(n_l)
+    for l in range(n_l):
+        c_re[l] = (2 * l + 1) * a_re[l]
+        c_im[l] = (2 * l + 1) * a_im[l]
     out = np.empty(mu.shape[0])
     for i in range(mu.shape[0]):
         x = mu[i]
         p_prev = 1.0
         p = x
-        re = a_re[0]
-        im = a_im[0]
+        re = c_re[0]
+        im = c_im[0]
         if n_l > 1:
-            re += 3.0 * a_re[1] * p
-            im += 3.0 * a_im[1] * p
+            re += c_re[1] * p
+            im += c_im[1] * p
         for l in range(1, n_l - 1):
-            p_next = ((2 * l + 1) * x * p - l * p_prev) / (l + 1)
+            p_next = alpha[l] * x * p - beta[l] * p_prev
             p_prev = p
             p = p_next
-            c = 2 * (l + 1) + 1
-            re += c * a_re[l + 1] * p
-            im += c * a_im[l + 1] * p
+            re += c_re[l + 1] * p
+            im += c_im[l + 1] * p
         out[i] = re * re + im * im
     return out
 
