@@ -78,9 +78,12 @@ def main(argv=None):
         start = time.perf_counter()
         scatterer = parse_scatterer(Table(spec, "s"))
         t_model = time.perf_counter() - start
-        start = time.perf_counter()
-        table = scatterer.sampling_table()
-        t_table = time.perf_counter() - start
+        t_table = math.inf
+        for _ in range(3):  # best of 3 on fresh objects (the table is cached per object)
+            fresh = parse_scatterer(Table(spec, "s")) if _ else scatterer
+            start = time.perf_counter()
+            table = fresh.sampling_table()
+            t_table = min(t_table, time.perf_counter() - start)
         samples = args.samples if scatterer.spherical else args.samples // 50
         n_chunks = max(args.threads, samples // CHUNK)
         rates = []

@@ -250,8 +250,13 @@ class SphericalScatterer(Scatterer):
             axis=1,
         )
         assert records.shape[1] == RECORD
-        head = np.concatenate([[KIND_SPHERICAL, self.sigma_tot, self.sigma_tr, 1.0, a.size, n_cells, 0.0], a.real, a.imag])
-        assert head.size == HEADER + 3 + 2 * a.size
+        ls = np.arange(a.size)
+        scaled = (2 * ls + 1) * a
+        bonnet_alpha, bonnet_beta = (2 * ls + 1) / (ls + 1), ls / (ls + 1)
+        head = np.concatenate(
+            [[KIND_SPHERICAL, self.sigma_tot, self.sigma_tr, 1.0, a.size, n_cells, 0.0], scaled.real, scaled.imag, bonnet_alpha, bonnet_beta]
+        )
+        assert head.size == HEADER + 3 + 4 * a.size
         pad = np.zeros(records_start(a.size) - head.size)
         return np.concatenate([head, pad, records.ravel()])
 

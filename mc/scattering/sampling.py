@@ -14,7 +14,8 @@ Table layout (``HEADER`` = 4 entries common to all kinds)::
     [0] kind   (KIND_ISOTROPIC, KIND_SPHERICAL, KIND_CLUSTER)
     [1] sigma_tot (spherical; 0 for a cluster)   [2] sigma_tr   [3] k (= 1)
   spherical, after the header:
-    n_l, n_cells, pad, then Re a_l, Im a_l (n_l each; f(mu) = sum (2l+1) a_l P_l(mu)),
+    n_l, n_cells, pad, then Re c_l, Im c_l, alpha_l, beta_l (n_l each; f(mu) = sum c_l P_l(mu),
+    c_l = (2l+1) a_l, P_{l+1} = alpha_l mu P_l - beta_l P_{l-1}, alpha_l = (2l+1)/(l+1), beta_l = l/(l+1)),
     zero padding to a multiple of RECORD entries, then one RECORD of 8 entries
     per cell i (64 bytes, one cache line when the array is 64-byte aligned):
     threshold_i, mu0 of alias cell, width/threshold_i, width/(1-threshold_i),
@@ -92,28 +93,31 @@ def rotate(kx, ky, kz, mu, cphi, sphi):
 
 @njit(cache=True)
 def legendre_intensity(table, n_l, mu):
-    """|f(mu)|^2 with f = sum_l (2l+1) a_l P_l(mu), a_l read from the table."""
+    """|f(mu)|^2, f = sum_l c_l P_l(mu) with c_l = (2l+1) a_l and the Bonnet factors read from the table."""
     base = HEADER + 3
+    c_re = base
+    c_im = base + n_l
+    alpha = base + 2 * n_l
+    beta = base + 3 * n_l
     p_prev = 1.0
     p = mu
-    re = table[base] * p_prev
-    im = table[base + n_l] * p_prev
+    re = table[c_re]
+    im = table[c_im]
     if n_l > 1:
-        re += 3.0 * table[base + 1] * p
-        im += 3.0 * table[base + n_l + 1] * p
+        re += table[c_re + 1] * p
+        im += table[c_im + 1] * p
     for l in range(1, n_l - 1):
-        p_next = ((2 * l + 1) * mu * p - l * p_prev) / (l + 1)
+        p_next = table[alpha + l] * mu * p - table[beta + l] * p_prev
         p_prev = p
         p = p_next
-        c = 2 * (l + 1) + 1
-        re += c * table[base + l + 1] * p
-        im += c * table[base + n_l + l + 1] * p
+        re += table[c_re + l + 1] * p
+        im += table[c_im + l + 1] * p
     return re * re + im * im
 
 
 def records_start(n_l):
     """Index of the first cell record in a spherical table (records start at a multiple of RECORD entries)."""
-    start = HEADER + 3 + 2 * n_l
+    start = HEADER + 3 + 4 * n_l
     return start + (-start) % RECORD
 
 
