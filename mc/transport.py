@@ -44,34 +44,13 @@ from geometry.aperture import (
     reflect_from_wall,
 )
 from mc.batches import CHUNK
-from mc.scattering.sampling import (
-    HEADER,
-    KIND_CLUSTER,
-    KIND_ISOTROPIC,
-    cluster_amplitude,
-    legendre_intensity,
-    sample_outgoing,
-    total_cross_section,
-)
+from mc.scattering.sampling import sample_outgoing, scattering_intensity, total_cross_section
 from mc.sources import APERTURE_SOURCE, aperture_emission, reservoir_emission
 from mc.streams import history_stream, uniform
 from observables.tallies import ANALOG, IMPURITY_SCORES, MOMENT, NEXT_EVENT, score_mesh, score_probes
 
 MAX_EVENTS = 100_000
 """Safety cap on surface and collision events per particle."""
-
-
-
-@njit(cache=True)
-def scattering_intensity(table, kx, ky, kz, qx, qy, qz):
-    """|f(k -> q)|^2 in 1/k_F^2 for any scatterer table (unit vectors in)."""
-    kind = int(table[0])
-    if kind == KIND_ISOTROPIC:
-        return table[1] / (4.0 * math.pi)
-    if kind == KIND_CLUSTER:
-        f = cluster_amplitude(table, kx, ky, kz, qx, qy, qz)
-        return f.real * f.real + f.imag * f.imag
-    return legendre_intensity(table, int(table[HEADER]), kx * qx + ky * qy + kz * qz)
 
 
 @njit(cache=True, inline="always")
@@ -121,17 +100,16 @@ def _score_moments(acc, offset, px, py, pz, ux, uy, uz, length, weight, centres,
 
 
 @njit(cache=True, inline="always")
-def _collision_distance(x, y, z, ux, uy, uz, t_min, length, cx, cy, cz, table):
+def _collision_distance(x, y, z, ux, uy, uz, length, cx, cy, cz, table):
     """Distance along the flight to the impurity at c if the flight passes through its
-    equivalent disk (area sigma_tot(u), normal to u, centred on c) between t_min and
-    length, else NaN.  t_min = -inf for a flight leaving the equivalent source on the
-    hole: the electron came along the same line from the left, so an impurity in the
-    hole plane is met on both sides of it."""
+    equivalent disk (area sigma_tot(u), normal to u, centred on c) before ``length``,
+    else NaN.  (With the aperture source the disk must lie above the plane, see
+    mc.point_contact: flights start on it.)"""
     dx = cx - x
     dy = cy - y
     dz = cz - z
     t = dx * ux + dy * uy + dz * uz
-    if t <= t_min or t >= length:
+    if t <= 0.0 or t >= length:
         return math.nan
     miss2 = dx * dx + dy * dy + dz * dz - t * t
     if miss2 * math.pi < total_cross_section(table, ux, uy, uz):
@@ -140,14 +118,14 @@ def _collision_distance(x, y, z, ux, uy, uz, t_min, length, cx, cy, cz, table):
 
 
 @njit(cache=True, inline="always")
-def _first_collision(x, y, z, ux, uy, uz, t_min, length, positions, tables, table_start, skip):
+def _first_collision(x, y, z, ux, uy, uz, length, positions, tables, table_start, skip):
     """Earliest analog collision along the flight, skipping impurity ``skip``:
     (impurity index or -1, distance)."""
     hit = -1
     t_hit = length
     for i in range(positions.shape[0]):
         if i != skip:
-            t = _collision_distance(x, y, z, ux, uy, uz, t_min, t_hit, positions[i, 0], positions[i, 1], positions[i, 2],
+            t = _collision_distance(x, y, z, ux, uy, uz, t_hit, positions[i, 0], positions[i, 1], positions[i, 2],
                                     tables[table_start[i]:table_start[i + 1]])
             if t == t:  # not NaN
                 hit = i
@@ -165,7 +143,7 @@ def _score_collision(acc, k, weight, ux, uy, uz, qx, qy, qz):
 
 
 @njit(cache=True, inline="always")
-def _follow(acc, x, y, z, ux, uy, uz, weight, from_hole, state, hole_radius, wall_kind, domain_radius,
+def _follow(acc, x, y, z, ux, uy, uz, weight, state, hole_radius, wall_kind, domain_radius,
             probe_centres, probe_radii, mesh_bounds, mesh_shape, times,
             positions, tables, table_start, moment_radii, analog, multiple, impurity_offset):
     """Follow one particle to its death, scoring every segment; returns the stream state."""
@@ -173,15 +151,13 @@ def _follow(acc, x, y, z, ux, uy, uz, weight, from_hole, state, hole_radius, wal
     use_mesh = mesh_shape[0] > 0
     mesh_offset = 1 + 4 * probe_centres.shape[0]
     last_hit = -1
-    # a flight from the equivalent source continues a line that came from the left
-    t_min = -math.inf if from_hole else 0.0
     for _ in range(MAX_EVENTS):
         t_plane = distance_to_plane(z, uz)
         t_exit = distance_to_sphere_exit(x, y, z, ux, uy, uz, domain_radius)
         length = min(t_plane, t_exit)
         hit = -1
         if multiple and weight > 0.0:
-            hit, length = _first_collision(x, y, z, ux, uy, uz, t_min, length, positions, tables, table_start, last_hit)
+            hit, length = _first_collision(x, y, z, ux, uy, uz, length, positions, tables, table_start, last_hit)
         score_probes(acc, 1, x, y, z, ux, uy, uz, length, weight, probe_centres, probe_radii)
         if use_mesh:
             score_mesh(acc, mesh_offset, x, y, z, ux, uy, uz, length, weight, mesh_bounds, mesh_shape, times)
@@ -191,8 +167,7 @@ def _follow(acc, x, y, z, ux, uy, uz, weight, from_hole, state, hole_radius, wal
             # secondary; the primary flies on as if the impurity were absent
             for i in range(positions.shape[0]):
                 table = tables[table_start[i]:table_start[i + 1]]
-                t_c = _collision_distance(x, y, z, ux, uy, uz, t_min, length,
-                                          positions[i, 0], positions[i, 1], positions[i, 2], table)
+                t_c = _collision_distance(x, y, z, ux, uy, uz, length, positions[i, 0], positions[i, 1], positions[i, 2], table)
                 if t_c != t_c:
                     continue
                 qx, qy, qz, state = sample_outgoing(table, ux, uy, uz, state)
@@ -211,7 +186,6 @@ def _follow(acc, x, y, z, ux, uy, uz, weight, from_hole, state, hole_radius, wal
             ux, uy, uz = qx, qy, qz
             acc[0] += weight * _leaves_hole_plane(x, y, z, uz, hole_radius)
             last_hit = hit
-            t_min = 0.0
             continue
         if t_exit <= t_plane:
             return state
@@ -219,7 +193,6 @@ def _follow(acc, x, y, z, ux, uy, uz, weight, from_hole, state, hole_radius, wal
         y += length * uy
         z = 0.0
         last_hit = -1
-        t_min = 0.0
         if x * x + y * y < hole_radius2:
             acc[0] += weight if uz > 0.0 else -weight
         else:
@@ -299,12 +272,12 @@ def point_contact_histories(seed, first, count, source_kind, hole_radius, wall_k
             if source_kind == APERTURE_SOURCE:
                 for side in (1.0, -1.0):
                     x, y, z, ux, uy, uz, state = aperture_emission(hole_radius, side, state)
-                    state = _follow(row, x, y, z, ux, uy, uz, side, True, state, hole_radius, wall_kind, domain_radius,
+                    state = _follow(row, x, y, z, ux, uy, uz, side, state, hole_radius, wall_kind, domain_radius,
                                     probe_centres, probe_radii, mesh_bounds, mesh_shape, times,
                                     positions, tables, table_start, moment_radii, analog, multiple, impurity_offset)
             else:
                 x, y, z, ux, uy, uz, state = reservoir_emission(domain_radius, state)
-                state = _follow(row, x, y, z, ux, uy, uz, 1.0, False, state, hole_radius, wall_kind, domain_radius,
+                state = _follow(row, x, y, z, ux, uy, uz, 1.0, state, hole_radius, wall_kind, domain_radius,
                                 probe_centres, probe_radii, mesh_bounds, mesh_shape, times,
                                 positions, tables, table_start, moment_radii, analog, multiple, impurity_offset)
             if next_event:

@@ -30,8 +30,12 @@ class Material:
 
 
 MATERIALS = {
+    "Li": Material("Li", 1.12, 3.25, 1),
     "Na": Material("Na", 0.92, 3.93, 1),
+    "K": Material("K", 0.75, 4.86, 1),
+    "Mg": Material("Mg", 1.36, 2.66, 2),
     "Al": Material("Al", 1.75, 2.07, 3),
+    "Pb": Material("Pb", 1.58, 2.30, 4),
     "Cu": Material("Cu", 1.36, 2.67, 1),
     "Ag": Material("Ag", 1.20, 3.02, 1),
     "Au": Material("Au", 1.21, 3.01, 1),

@@ -441,3 +441,26 @@ def test_cli_json_plot_and_errors(tmp_path, capsys):
     assert err == ["emmc: error: scatterer.cross_section: must be >= 0.0, got -1"]
     assert main(["scatterer", "hard_sphere", "--set", "radius"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_kernel_intensity_equals_the_differential_cross_section():
+    """scattering_intensity (what the next-event kernels score) is |f|^2 of the Python object."""
+    from mc.scattering import scattering_intensity
+
+    rng = np.random.default_rng(4)
+    tables = [
+        {"model": "isotropic", "cross_section": 0.7},
+        {"model": "phase_shifts", "phase_shifts": [0.6, 0.25, 0.05]},
+        {"model": "hard_sphere", "radius": 1.5},
+        {"model": "cluster", "centres": [[0, 0, -1.2], [0, 0.9, 1.0]],
+         "members": [{"model": "isotropic", "cross_section": 0.4}, {"model": "phase_shifts", "phase_shifts": [0.5, 0.2]}]},
+    ]
+    for config in tables:
+        s = parse_scatterer(Table(config, "scatterer"))
+        table = s.sampling_table()
+        k = rng.normal(size=(5, 3))
+        q = rng.normal(size=(5, 3))
+        k /= np.linalg.norm(k, axis=1)[:, None]
+        q /= np.linalg.norm(q, axis=1)[:, None]
+        kernel = [scattering_intensity(table, *kk, *qq) for kk, qq in zip(k, q)]
+        np.testing.assert_allclose(kernel, s.differential_cross_section(k, q), rtol=1e-9)

@@ -30,7 +30,7 @@ from mc.scattering.models import (
     screened_coulomb,
     square_well,
 )
-from mc.scattering.sampling import pack_tables, sample_moments, sample_outgoing, total_cross_section
+from mc.scattering.sampling import pack_tables, sample_moments, sample_outgoing, scattering_intensity, total_cross_section
 
 __all__ = [
     "MATERIAL_RS",
@@ -47,6 +47,7 @@ __all__ = [
     "parse_scatterer",
     "sample_moments",
     "sample_outgoing",
+    "scattering_intensity",
     "screened_coulomb",
     "square_well",
     "total_cross_section",

@@ -42,6 +42,7 @@ from functools import cached_property
 import numpy as np
 
 from mc.config import Table
+from observables.materials import MATERIALS
 from mc.scattering import phase_shifts as ps
 from mc.scattering.cluster import CLUSTER_L_MAX, cluster_matrix, cluster_table
 from mc.scattering.sampling import (
@@ -57,8 +58,8 @@ from mc.scattering.sampling import (
 
 MODELS = ("isotropic", "phase_shifts", "hard_sphere", "square_well", "screened_coulomb", "born", "cluster")
 
-MATERIAL_RS = {"Li": 3.25, "Na": 3.93, "K": 4.86, "Cu": 2.67, "Ag": 3.02, "Au": 3.01, "Al": 2.07, "Mg": 2.66, "Pb": 2.30}
-"""Free-electron r_s (Ashcroft & Mermin Table 1.1)."""
+MATERIAL_RS = {name: metal.rs for name, metal in MATERIALS.items()}
+"""Free-electron r_s of the material presets (observables.materials, Ashcroft & Mermin Table 1.1)."""
 
 DEFAULT_RS = 2.07
 

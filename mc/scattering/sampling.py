@@ -336,6 +336,18 @@ def _sample_cluster(table, kx, ky, kz, state):
             return qx, qy, qz, state
 
 
+@njit(cache=True)
+def scattering_intensity(table, kx, ky, kz, qx, qy, qz):
+    """|f(k -> q)|^2 in 1/k_F^2 for any scatterer table (unit vectors in)."""
+    kind = int(table[0])
+    if kind == KIND_ISOTROPIC:
+        return table[1] / (4.0 * math.pi)
+    if kind == KIND_CLUSTER:
+        f = cluster_amplitude(table, kx, ky, kz, qx, qy, qz)
+        return f.real * f.real + f.imag * f.imag
+    return legendre_intensity(table, int(table[HEADER]), kx * qx + ky * qy + kz * qz)
+
+
 @njit(cache=True, inline="always")
 def sample_outgoing(table, kx, ky, kz, state):
     """Outgoing unit vector drawn from |f(k -> k')|^2 / sigma_tot(k); returns (kx2, ky2, kz2, state)."""
