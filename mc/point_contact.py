@@ -18,8 +18,7 @@ from mc.batches import run_batches
 from mc.config import RunSettings, Table
 from mc.errors import ConfigError
 from mc.sources import APERTURE_SOURCE, SOURCE_KINDS, source_strength
-from mc.scattering import parse_scatterer
-from mc.scattering import pack_tables
+from mc.scattering import pack_tables, parse_scatterer
 from mc.transport import point_contact_histories
 from observables.analytic import point_contact as closed_form
 from observables.statistics import Estimate, batch_estimate, figure_of_merit
