@@ -24,8 +24,11 @@ from tqdm import tqdm
 CHUNK = 2048
 """Histories per accumulator row (fixed: part of what makes results thread-independent)."""
 
-_CALL_HISTORIES = CHUNK * 512
-"""Largest number of histories per kernel call (keeps the progress bar moving)."""
+_CALL_CHUNKS = 512
+"""Most chunks per kernel call (keeps the progress bar moving)."""
+
+_CALL_MEMORY = 64 * 2**20
+"""Bytes of per-chunk accumulators one call may hold (many-impurity cases have large score vectors)."""
 
 
 @dataclass
@@ -76,7 +79,10 @@ def run_batches(
     """Run all batches through ``kernel`` and return the per-batch totals."""
     sizes = batch_sizes(histories, batches)
     totals = None
-    kernel(0, 0)  # compile (or load from the cache) outside the timed region: FOM measures transport
+    # compile (or load from the cache) outside the timed region: FOM measures transport
+    n_scores = kernel(0, 0).shape[1]
+    # one accumulator row of n_scores doubles per chunk
+    call_histories = CHUNK * max(1, min(_CALL_CHUNKS, _CALL_MEMORY // (8 * max(n_scores, 1))))
     start = time.perf_counter()
     bar = tqdm(
         total=histories,
@@ -92,7 +98,7 @@ def run_batches(
         for b, size in enumerate(sizes):
             done = 0
             while done < size:
-                count = int(min(_CALL_HISTORIES, size - done))
+                count = int(min(call_histories, size - done))
                 chunk_totals = kernel(first + done, count)
                 call_total = chunk_totals.sum(axis=0)
                 if totals is None:
