@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from geometry.aperture import WALL_KINDS, Aperture, hole_view
+from geometry.sphere import sphere_quadrature
 from mc.batches import run_batches
 from mc.config import RunSettings, Table
 from mc.errors import ConfigError
@@ -189,8 +190,8 @@ def equivalent_disk_radius(scatterer) -> float:
     """Largest radius sqrt(sigma_tot(k)/pi) of the disk an analog flight must cross to collide."""
     if getattr(scatterer, "spherical", True):
         return math.sqrt(scatterer.sigma_tot / math.pi)
-    directions, _ = closed_form.sphere_directions(8, 16)
-    sigma = max(closed_form.total_cross_section(scatterer, k) for k in directions)
+    directions, _ = sphere_quadrature(8)
+    sigma = max(scatterer.sigma_tot_along(k) for k in directions)
     return math.sqrt(sigma / math.pi)
 
 

@@ -41,6 +41,7 @@ from functools import cached_property
 
 import numpy as np
 
+from geometry.sphere import sphere_quadrature
 from mc.config import Table
 from observables.materials import MATERIALS
 from mc.scattering import phase_shifts as ps
@@ -308,18 +309,10 @@ class ClusterScatterer(Scatterer):
         """sigma_tot(k) = (4 pi / k) Im f(k, k) (optical theorem)."""
         return float(4.0 * math.pi * self.amplitude(k_in, k_in).imag)
 
-    def _outgoing_quadrature(self, n_theta=48):
-        mu, w = np.polynomial.legendre.leggauss(n_theta)
-        n_phi = 2 * n_theta
-        phi = 2.0 * math.pi * (np.arange(n_phi) + 0.5) / n_phi
-        s = np.sqrt(1.0 - mu**2)
-        dirs = np.stack([np.outer(s, np.cos(phi)).ravel(), np.outer(s, np.sin(phi)).ravel(), np.repeat(mu, n_phi)], 1)
-        return dirs, np.repeat(w, n_phi) * (2.0 * math.pi / n_phi)
-
     def momentum_transfer_along(self, k_in) -> np.ndarray:
         """int dOmega' |f(k, k')|^2 (k - k') (vector, 1/k_F^2), the Schaich Eq. 35 vertex / hbar k_F."""
         k_in = np.asarray(k_in, dtype=float)
-        dirs, weights = self._outgoing_quadrature()
+        dirs, weights = sphere_quadrature()
         dcs = self.differential_cross_section(np.broadcast_to(k_in, dirs.shape), dirs)
         return np.sum((weights * dcs)[:, None] * (k_in[None, :] - dirs), axis=0)
 
@@ -329,12 +322,12 @@ class ClusterScatterer(Scatterer):
 
     @cached_property
     def sigma_tot(self) -> float:
-        dirs, weights = self._outgoing_quadrature(16)
+        dirs, weights = sphere_quadrature(16)
         return float(sum(w * self.sigma_tot_along(d) for d, w in zip(dirs, weights)) / (4 * math.pi))
 
     @cached_property
     def sigma_tr(self) -> float:
-        dirs, weights = self._outgoing_quadrature(8)
+        dirs, weights = sphere_quadrature(8)
         return float(sum(w * self.sigma_tr_along(d) for d, w in zip(dirs, weights)) / (4 * math.pi))
 
     def summary(self, k_in=(0.0, 0.0, 1.0)) -> dict:

@@ -255,16 +255,6 @@ def hole_directions(position, radius: float, n_phi: int = 96, n_beta: int = 48):
     return k.reshape(-1, 3), weights.ravel()
 
 
-def sphere_directions(n_mu: int = 48, n_phi: int = 96):
-    """Gauss-Legendre x trapezoid quadrature of the unit sphere: (N, 3) vectors and weights."""
-    mu, w_mu = np.polynomial.legendre.leggauss(n_mu)
-    phi = (np.arange(n_phi) + 0.5) * 2.0 * np.pi / n_phi
-    s = np.sqrt(1.0 - mu**2)
-    k = np.stack(np.broadcast_arrays(s[:, None] * np.cos(phi), s[:, None] * np.sin(phi), mu[:, None]), axis=-1)
-    weights = w_mu[:, None] * np.full(n_phi, 2.0 * np.pi / n_phi)[None, :]
-    return k.reshape(-1, 3), weights.ravel()
-
-
 def _spherical(scatterer) -> bool:
     return bool(getattr(scatterer, "spherical", True))
 
@@ -280,14 +270,8 @@ def collision_rate(scatterer, position, radius: float) -> float:
     k, w = hole_directions(position, radius)
     if _spherical(scatterer):
         return FLUX_PER_SOLID_ANGLE * scatterer.sigma_tot * float(w.sum())
-    sigma = np.array([total_cross_section(scatterer, kk) for kk in k])
+    sigma = np.array([scatterer.sigma_tot_along(kk) for kk in k])
     return FLUX_PER_SOLID_ANGLE * float(np.sum(w * sigma))
-
-
-def total_cross_section(scatterer, k_in, sphere=None):
-    """sigma_tot(k) = int |f(k -> k')|^2 dOmega' by quadrature (for scatterers without a constant one)."""
-    q, wq = sphere if sphere is not None else sphere_directions()
-    return float(np.sum(wq * scatterer.differential_cross_section(np.broadcast_to(k_in, q.shape), q)))
 
 
 def wind_force(scatterer, position, radius: float) -> np.ndarray:
@@ -302,12 +286,7 @@ def wind_force(scatterer, position, radius: float) -> np.ndarray:
         j = _cartesian(current_density(math.hypot(x0, y0), z0, radius), x0, y0)
         return scatterer.sigma_tr * np.array(j, dtype=float)
     k, w = hole_directions(position, radius, n_phi=48, n_beta=24)
-    q, wq = sphere_directions(32, 64)
-    force = np.zeros(3)
-    for kk, ww in zip(k, w):
-        dcs = wq * scatterer.differential_cross_section(np.broadcast_to(kk, q.shape), q)
-        force += ww * (dcs.sum() * kk - dcs @ q)
-    return FLUX_PER_SOLID_ANGLE * force
+    return FLUX_PER_SOLID_ANGLE * sum(ww * scatterer.momentum_transfer_along(kk) for kk, ww in zip(k, w))
 
 
 def backscatter_current(scatterer, position, radius: float, n_phi: int = 64, n_beta: int = 32) -> float:

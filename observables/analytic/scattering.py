@@ -14,6 +14,7 @@ import math
 import numpy as np
 from scipy.integrate import quad
 
+from geometry.sphere import sphere_quadrature
 from mc.scattering.phase_shifts import coulomb_coupling, lindhard_g, thomas_fermi_wavenumber
 
 HBAR_SI = 1.054571817e-34
@@ -43,20 +44,10 @@ def angular_moments(dcs, n_nodes: int = 400) -> dict:
     }
 
 
-def sphere_quadrature(n_theta: int = 48):
-    """Directions and weights (sum 4 pi) of a Gauss–Legendre x trapezoid rule on the unit sphere."""
-    mu, w = np.polynomial.legendre.leggauss(n_theta)
-    n_phi = 2 * n_theta
-    phi = 2.0 * math.pi * (np.arange(n_phi) + 0.25) / n_phi
-    s = np.sqrt(1.0 - mu**2)
-    dirs = np.stack([np.outer(s, np.cos(phi)).ravel(), np.outer(s, np.sin(phi)).ravel(), np.repeat(mu, n_phi)], 1)
-    return dirs, np.repeat(w, n_phi) * (2.0 * math.pi / n_phi)
-
-
 def outgoing_moments(scatterer, k_in, n_theta: int = 48) -> dict:
     """For incoming k: sigma_tot = int |f|^2 dOmega', <k'> and <(k.k')^2> under |f|^2 / sigma_tot."""
     k_in = np.asarray(k_in, dtype=float)
-    dirs, weights = sphere_quadrature(n_theta)
+    dirs, weights = sphere_quadrature(n_theta, phase=0.25)
     values = scatterer.differential_cross_section(np.broadcast_to(k_in, dirs.shape), dirs)
     sigma = float(np.sum(weights * values))
     mean_out = np.sum((weights * values)[:, None] * dirs, axis=0) / sigma
@@ -94,7 +85,7 @@ def schaich_vertex(scatterer, k_in, n_theta: int = 48) -> np.ndarray:
     cluster it need not be parallel to k.
     """
     k_in = np.asarray(k_in, dtype=float)
-    dirs, weights = sphere_quadrature(n_theta)
+    dirs, weights = sphere_quadrature(n_theta, phase=0.25)
     values = scatterer.differential_cross_section(np.broadcast_to(k_in, dirs.shape), dirs)
     return np.sum((weights * values)[:, None] * (k_in[None, :] - dirs), axis=0)
 
