@@ -34,6 +34,7 @@ from numba import njit, prange
 
 from geometry.chain import ChainPotential, placement_problem, sorted_chain
 from mc.batches import CHUNK, run_batches
+from mc.config import Table
 from mc.streams import history_stream, uniform
 from mc.transfer_matrix import amplitudes
 from observables.analytic import chain as analytic
@@ -89,7 +90,7 @@ def chain_walk_kernel(seed, first, count, reflections):
 # parse
 
 
-def _parse_potential(t: "Table") -> ChainPotential:  # noqa: F821
+def _parse_potential(t: Table) -> ChainPotential:
     position = float(t.number("position"))
     model = t.string("model", choices=("delta", "square"))
     if model == "delta":

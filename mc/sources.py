@@ -13,7 +13,6 @@ import math
 from numba import njit
 
 from geometry.aperture import lambert_disk_sample
-from mc.streams import uniform
 
 APERTURE_SOURCE = 0
 RESERVOIR_SOURCE = 1

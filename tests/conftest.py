@@ -29,3 +29,15 @@ def assert_agrees(frame, limit=4.0):
     worst = z.abs().idxmax()
     assert z.abs().max() < limit, f"{limit}-sigma disagreement:\n{rows.loc[worst].to_string()}"
     return z
+
+
+def assert_thread_invariant(case):
+    """The same seed gives bit-identical values and errors with 1 and with 2 threads (SPEC §5)."""
+    import numpy as np
+
+    import mc
+
+    one = mc.run(case, threads=1)
+    two = mc.run(case, threads=2)
+    np.testing.assert_array_equal(one["value"].to_numpy(), two["value"].to_numpy())
+    np.testing.assert_array_equal(one["stderr"].to_numpy(), two["stderr"].to_numpy())

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import mc
+from conftest import assert_thread_invariant
 from geometry.chain import ChainPotential
 from mc import chain as chain_system
 from mc import transfer_matrix as tm
@@ -153,14 +154,4 @@ def test_coherent_localisation_rate_random_phase():
 
 
 def test_walk_independent_of_thread_count():
-    import numba
-
-    from mc.batches import thread_count
-
-    case = mc.load_case(EXAMPLE, histories=20_000)
-    with thread_count(1):
-        one = mc.run(case)
-    with thread_count(max(2, numba.config.NUMBA_NUM_THREADS)):
-        many = mc.run(case)
-    np.testing.assert_array_equal(one.value.to_numpy(), many.value.to_numpy())
-    np.testing.assert_array_equal(one.stderr.to_numpy(), many.stderr.to_numpy())
+    assert_thread_invariant(mc.load_case(EXAMPLE, histories=20_000))

@@ -10,13 +10,12 @@ import math
 import subprocess
 import sys
 
-import numba
 import numpy as np
 import pytest
 
 import mc
+from conftest import assert_thread_invariant
 from mc import transfer_matrix as tm
-from mc.batches import thread_count
 from mc.errors import ConfigError
 from observables.analytic import slab as analytic
 from observables.statistics import z_score
@@ -154,13 +153,7 @@ def test_piecewise_asymmetric_profile_and_length():
 
 
 def test_results_independent_of_thread_count():
-    case = _case({"model": "rectangular", "height": 0.3}, histories=30_000, seed=2)
-    with thread_count(1):
-        one = mc.run(case)
-    with thread_count(max(2, numba.config.NUMBA_NUM_THREADS)):
-        many = mc.run(case)
-    np.testing.assert_array_equal(one.value.to_numpy(), many.value.to_numpy())
-    np.testing.assert_array_equal(one.stderr.to_numpy(), many.stderr.to_numpy())
+    assert_thread_invariant(_case({"model": "rectangular", "height": 0.3}, histories=30_000, seed=2))
 
 
 # ---------------------------------------------------------------- bad input
