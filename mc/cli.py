@@ -1,6 +1,7 @@
 """The ``emmc`` command line: one entry point for everything a user does.
 
     emmc run CASE.toml --out DIR [--histories N] [--seed S] [--threads T] [--plot]
+    emmc sweep CASE.toml --set KEY=[v1, v2, ...] ... --out DIR
     emmc reproduce --out DIR [--quick]
 
 Bad input prints one line ``emmc: error: KEY: REASON`` and exits with status 2
@@ -47,6 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
     run.set_defaults(handler=_cmd_run)
 
+    sweep = sub.add_parser("sweep", help="run a case for every combination of swept key values")
+    sweep.add_argument("config", help="case file (TOML)")
+    sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUES", dest="assignments",
+                       help="a dotted key and a TOML value or array of values, e.g. geometry.radius=[5.0, 10.0]")
+    sweep.add_argument("--out", required=True, help="output directory")
+    sweep.add_argument("--threads", type=_positive_int)
+    sweep.add_argument("--quiet", action="store_true")
+    sweep.set_defaults(handler=_cmd_sweep)
+
     reproduce = sub.add_parser("reproduce", help="run the paper-reproduction campaign in runs/")
     reproduce.add_argument("--out", required=True, help="output directory")
     reproduce.add_argument("--quick", action="store_true", help="small histories (about a minute)")
@@ -88,6 +98,21 @@ def _cmd_run(args) -> int:
             written += module.plot(case, frame, Path(args.out))
     if not args.quiet:
         print(_summary(frame))
+        for path in written:
+            print(f"wrote {path}")
+    return 0
+
+
+def _cmd_sweep(args) -> int:
+    import mc
+    from mc.campaign import parse_assignment, sweep
+
+    parameters = dict(parse_assignment(text) for text in args.assignments)
+    if args.threads is not None and args.threads < 1:
+        raise ConfigError("--threads", f"must be >= 1, got {args.threads}")
+    frame = sweep(args.config, parameters, threads=args.threads, progress=not args.quiet)
+    written = mc.write_results(frame, args.out)
+    if not args.quiet:
         for path in written:
             print(f"wrote {path}")
     return 0

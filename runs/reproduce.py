@@ -23,7 +23,7 @@ from observables.statistics import z_score
 RUNS = Path(__file__).resolve().parent
 QUICK_FACTOR = 20
 QUICK_MIN_HISTORIES = 20_000
-STUDIES = ("impurity_map", "direct_vs_wind_force", "chain_length_study")
+STUDIES = ("impurity_map", "direct_vs_wind_force", "chain_length_study", "convergence_study")
 """Campaign scripts in runs/ (each with main(argv) taking --out and --quick), run after the cases."""
 
 
