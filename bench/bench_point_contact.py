@@ -31,12 +31,13 @@ RADIUS = 10.0
 PROBES = np.array([[0, 0, 2.5], [0, 0, 10.0], [0, 0, 30.0], [6.0, 0, 4.0], [15.0, 0, 5.0], [0, 0, -10.0]])
 PROBE_RADII = np.full(len(PROBES), 0.5)
 N_SCORES = 1 + 4 * len(PROBES)
+BACKGROUND = np.zeros(4)
 NO_IMPURITIES = (np.zeros((0, 3)), np.zeros(0), np.zeros(1, dtype=np.int64), np.zeros(0), np.zeros((0, 3)))
 
 
 def numba_run(histories: int) -> np.ndarray:
     def kernel(first, count):
-        return point_contact_histories(1, first, count, 0, RADIUS, 0, math.inf, PROBES, PROBE_RADII,
+        return point_contact_histories(1, first, count, 0, RADIUS, 0, math.inf, math.inf, BACKGROUND, PROBES, PROBE_RADII,
                                        np.zeros(3), np.zeros(2, dtype=np.int64), *NO_IMPURITIES,
                                        False, False, False, N_SCORES)
 

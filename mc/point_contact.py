@@ -19,7 +19,7 @@ from mc.batches import run_batches
 from mc.config import RunSettings, Table
 from mc.errors import ConfigError
 from mc.sources import APERTURE_SOURCE, SOURCE_KINDS, source_strength
-from mc.scattering import pack_tables, parse_scatterer
+from mc.scattering import isotropic, pack_tables, parse_scatterer
 from mc.transport import point_contact_histories
 from observables.analytic import point_contact as closed_form
 from observables.statistics import Estimate, batch_estimate, figure_of_merit
@@ -79,6 +79,11 @@ class PointContactModel:
     impurities: list[Impurity] = field(default_factory=list)
     estimators: set[str] = field(default_factory=set)
     multiple_scattering: bool = False
+    mean_free_path: float = math.inf
+
+    @property
+    def ballistic(self) -> bool:
+        return self.mean_free_path == math.inf
 
     @property
     def probes(self) -> list[Probe]:
@@ -122,7 +127,15 @@ def parse(root: Table, geometry: Table, settings: RunSettings) -> PointContactMo
         raise source.error("reservoir_radius", f"must exceed the hole radius {radius}, got {reservoir_radius}")
     source.finish()
 
-    model = PointContactModel(aperture=aperture, source=source_kind, reservoir_radius=reservoir_radius)
+    background = root.table("background", {})
+    mean_free_path = float(background.number("mean_free_path", math.inf, gt=0.0))
+    background.finish()
+    if mean_free_path != math.inf and source_kind == "aperture":
+        raise source.error("kind", "the equivalent source on the hole holds for a ballistic left half-space only; "
+                                   "a finite background.mean_free_path needs kind = \"reservoir\"")
+
+    model = PointContactModel(aperture=aperture, source=source_kind, reservoir_radius=reservoir_radius,
+                              mean_free_path=mean_free_path)
     transport_table = root.table("transport", {})
     multiple = transport_table.raw("multiple_scattering", False)
     if not isinstance(multiple, bool):
@@ -131,6 +144,9 @@ def parse(root: Table, geometry: Table, settings: RunSettings) -> PointContactMo
     transport_table.finish()
     for table in root.tables("impurities"):
         model.impurities.append(_parse_impurity(table, aperture, reservoir_radius))
+    if model.impurities and not model.ballistic:
+        raise ConfigError("impurities", "not available with a finite background.mean_free_path (the estimators "
+                                        "and references of Eqs. 55-64 assume ballistic flights to the impurity)")
     tallies = root.tables("tallies")
     if not tallies:
         raise root.error("tallies", "at least one [[tallies]] table is required")
@@ -262,13 +278,16 @@ def transport(model: PointContactModel, settings: RunSettings, *, progress: bool
         bounds, shape = np.zeros(3), np.zeros(2, dtype=np.int64)
     layout = ScoreLayout(n_probes=len(probes), n_mesh_cells=int(shape[0] * shape[1]), n_impurities=len(model.impurities))
     impurities = impurity_arrays(model)
+    # elastic, number-conserving background scattering: isotropic (only the angular law is used)
+    background_table = isotropic(1.0).sampling_table()
     source_kind = SOURCE_KINDS[model.source]
     wall_kind = WALL_KINDS[model.aperture.wall]
     a = model.aperture.radius
 
     def kernel(first: int, count: int) -> np.ndarray:
         return point_contact_histories(settings.seed, first, count, source_kind, a, wall_kind,
-                                       model.reservoir_radius, centres, radii, bounds, shape, *impurities,
+                                       model.reservoir_radius, model.mean_free_path, background_table,
+                                       centres, radii, bounds, shape, *impurities,
                                        "analog" in model.estimators, "next_event" in model.estimators,
                                        model.multiple_scattering, layout.size)
 
@@ -396,7 +415,44 @@ def simulate(case, *, progress: bool = False) -> ResultRows:
         _add_mesh_rows(rows, model, totals, fom)
     if model.impurities:
         _add_impurity_rows(rows, model, totals, fom)
+    if not model.ballistic:
+        _diffusive_rows(rows, model, totals, fom)
     return rows
+
+
+def maxwell_resistance(radius: float, mean_free_path: float) -> float:
+    """R_Maxwell = rho / (2a) with the Drude rho = m v_F / (n0 e^2 l) = 3 pi^2 / l (reduced units)."""
+    return 3.0 * np.pi**2 / mean_free_path / (2.0 * radius)
+
+
+def _diffusive_rows(rows: ResultRows, model: PointContactModel, totals: PointContactTotals, fom) -> None:
+    """Finite mean free path: the ballistic closed forms no longer apply; Wexler's Gamma(K) is measured.
+
+    R = R_Sharvin + Gamma(K) R_Maxwell (K = l/a) for reservoirs at infinity, with
+    Gamma(0) = 1 and Gamma(inf) = 9 pi^2 / 128 (Wexler 1966); the wall law matters
+    here (specular and diffuse walls give different Gamma at K ~ 1).  The
+    simulated reservoirs are hemispheres of radius R_res; each half-space then lacks
+    its spreading resistance beyond them, rho / (2 pi R_eff), with R_eff = R_res + 0.7104 l
+    (the Milne extrapolation length of an absorbing boundary in an isotropically
+    scattering medium).  That correction assumes a, l << R_res.
+    """
+    a, l = model.aperture.radius, model.mean_free_path
+    for row in rows.rows:
+        if row["observable"] in FIELD_TALLIES + ("resistance",):
+            row["reference"] = np.nan  # the closed forms of Eqs. 48-54 are ballistic
+            row.pop("reference_point", None)
+    if "current" not in model.tallies:
+        return
+    rho = 3.0 * np.pi**2 / l
+    correction = rho / (np.pi * (model.reservoir_radius + 0.7104 * l))
+    resistance = 1.0 / totals.current.mean + correction
+    stderr = totals.current.stderr / totals.current.mean**2
+    r_sharvin, r_maxwell = closed_form.sharvin_resistance(a), maxwell_resistance(a, l)
+    knudsen = l / a
+    gamma = Estimate((resistance - r_sharvin) / r_maxwell, stderr / r_maxwell)
+    # no closed form between the limits Gamma(0) = 1 (Maxwell) and Gamma(inf) = 9 pi^2/128 (Wexler)
+    rows.add("gamma_wexler", gamma.mean, gamma.stderr, np.nan, tally="global", fom=fom(gamma),
+             knudsen=knudsen, mean_free_path=l, reservoir_correction=correction)
 
 
 def _add_impurity_rows(rows: ResultRows, model: PointContactModel, totals: PointContactTotals, fom) -> None:

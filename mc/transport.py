@@ -2,7 +2,10 @@
 
 Each history emits electrons from the source and follows them along straight
 flights (the ballistic regime of Sorbello Sec. III C): to the plane z = 0,
-through the hole or off the wall, until they leave the simulated ball.  Every
+through the hole or off the wall, until they leave the simulated ball.  With
+a finite background mean free path l, flights also end in elastic background
+collisions (exponential free paths, isotropic by default), the crossover from
+Sharvin to Maxwell resistance.  Every
 flight segment is scored by the track-length tallies.  Weights are +-1 per
 particle; the caller multiplies by (source strength / histories).
 
@@ -144,9 +147,12 @@ def _score_collision(acc, k, weight, ux, uy, uz, qx, qy, qz):
 
 @njit(cache=True, inline="always")
 def _follow(acc, x, y, z, ux, uy, uz, weight, state, hole_radius, wall_kind, domain_radius,
-            probe_centres, probe_radii, mesh_bounds, mesh_shape, times,
+            mean_free_path, background_table, probe_centres, probe_radii, mesh_bounds, mesh_shape, times,
             positions, tables, table_start, moment_radii, analog, multiple, impurity_offset):
-    """Follow one particle to its death, scoring every segment; returns the stream state."""
+    """Follow one particle to its death, scoring every segment; returns the stream state.
+
+    With a finite ``mean_free_path`` the flight also ends at a background collision
+    (exponential distance, direction from ``background_table``)."""
     hole_radius2 = hole_radius * hole_radius
     use_mesh = mesh_shape[0] > 0
     mesh_offset = 1 + 4 * probe_centres.shape[0]
@@ -154,7 +160,11 @@ def _follow(acc, x, y, z, ux, uy, uz, weight, state, hole_radius, wall_kind, dom
     for _ in range(MAX_EVENTS):
         t_plane = distance_to_plane(z, uz)
         t_exit = distance_to_sphere_exit(x, y, z, ux, uy, uz, domain_radius)
-        length = min(t_plane, t_exit)
+        t_background = math.inf
+        if mean_free_path < math.inf:
+            u, state = uniform(state)
+            t_background = -mean_free_path * math.log(u)
+        length = min(t_plane, t_exit, t_background)
         hit = -1
         if multiple and weight > 0.0:
             hit, length = _first_collision(x, y, z, ux, uy, uz, length, positions, tables, table_start, last_hit)
@@ -186,6 +196,13 @@ def _follow(acc, x, y, z, ux, uy, uz, weight, state, hole_radius, wall_kind, dom
             ux, uy, uz = qx, qy, qz
             acc[0] += weight * _leaves_hole_plane(x, y, z, uz, hole_radius)
             last_hit = hit
+            continue
+        if t_background < min(t_plane, t_exit):
+            x += length * ux
+            y += length * uy
+            z += length * uz
+            ux, uy, uz, state = sample_outgoing(background_table, ux, uy, uz, state)
+            last_hit = -1
             continue
         if t_exit <= t_plane:
             return state
@@ -251,7 +268,7 @@ def _next_event(acc, k, z0, rho0, toward_centre, phi_max, hole_radius, table, st
 
 @njit(parallel=True, cache=True)
 def point_contact_histories(seed, first, count, source_kind, hole_radius, wall_kind, domain_radius,
-                            probe_centres, probe_radii, mesh_bounds, mesh_shape,
+                            mean_free_path, background_table, probe_centres, probe_radii, mesh_bounds, mesh_shape,
                             positions, tables, table_start, moment_radii, hole_views,
                             analog, next_event, multiple, n_scores):
     """Run histories first .. first+count-1; returns per-chunk score sums (n_chunks, n_scores).
@@ -273,12 +290,12 @@ def point_contact_histories(seed, first, count, source_kind, hole_radius, wall_k
                 for side in (1.0, -1.0):
                     x, y, z, ux, uy, uz, state = aperture_emission(hole_radius, side, state)
                     state = _follow(row, x, y, z, ux, uy, uz, side, state, hole_radius, wall_kind, domain_radius,
-                                    probe_centres, probe_radii, mesh_bounds, mesh_shape, times,
+                                    mean_free_path, background_table, probe_centres, probe_radii, mesh_bounds, mesh_shape, times,
                                     positions, tables, table_start, moment_radii, analog, multiple, impurity_offset)
             else:
                 x, y, z, ux, uy, uz, state = reservoir_emission(domain_radius, state)
                 state = _follow(row, x, y, z, ux, uy, uz, 1.0, state, hole_radius, wall_kind, domain_radius,
-                                probe_centres, probe_radii, mesh_bounds, mesh_shape, times,
+                                mean_free_path, background_table, probe_centres, probe_radii, mesh_bounds, mesh_shape, times,
                                 positions, tables, table_start, moment_radii, analog, multiple, impurity_offset)
             if next_event:
                 for i in range(n_impurities):
