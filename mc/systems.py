@@ -21,6 +21,7 @@ SYSTEMS = {
     "aperture": "mc.point_contact",
     "slab": "mc.slab",
     "chain": "mc.chain",
+    "bulk": "mc.bulk",
 }
 
 
