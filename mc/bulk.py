@@ -12,6 +12,10 @@ field along each axis j at once (the bulk distribution g0_j(k) = -(tau(k)/tau0) 
   its next isotropic background collision its current averages out), and the
   removed electron would have carried k along one of mean tau(k).
 
+* induced density (Sorbello Eq. 6, Schaich Eq. 7): the same free paths,
+  counted inside a shell r1 < r < r2 around the complex, give the cos(theta)/r^2
+  dipole of the density of scattered electrons and of the shadow they leave.
+
 Their tensors give F for the configured field direction and delta sigma_ij;
 Eq. 26 (A7) links them, exactly for uniform background scattering, and
 ``[background] anisotropy`` (tau(k) = tau0 (1 + alpha (k.n)^2)/(1 + alpha/3))
@@ -36,18 +40,20 @@ from observables.analytic import bulk as analytic
 from observables.statistics import batch_estimate, figure_of_merit
 from observables.tables import ResultRows
 
-TALLY_KINDS = ("wind_force", "conductivity_change")
-N_SCORES = 18  # force tensor (3 x 3, row-major i, j), current tensor (3 x 3)
+TALLY_KINDS = ("wind_force", "conductivity_change", "density_dipole")
+N_SCORES = 27  # force, current-change and shell-moment tensors (3 x 3 each, row-major i, j)
+DEFAULT_SHELL = (5.0, 20.0)
 
 
 class BulkModel:
-    def __init__(self, scatterer, mean_free_path, anisotropy, axis, field, tallies):
+    def __init__(self, scatterer, mean_free_path, anisotropy, axis, field, tallies, shell):
         self.scatterer = scatterer
         self.mean_free_path = mean_free_path
         self.anisotropy = anisotropy
         self.axis = axis
         self.field = field
         self.tallies = tallies
+        self.shell = shell
 
 
 def _unit(vector, table: Table, key: str) -> np.ndarray:
@@ -76,12 +82,18 @@ def parse(root: Table, geometry: Table, settings: RunSettings) -> BulkModel:
     scatterer = parse_scatterer(impurity.table("scatterer"))
     impurity.finish()
     tallies = set()
+    shell = DEFAULT_SHELL
     for tally in root.tables("tallies"):
-        tallies.add(tally.string("kind", choices=TALLY_KINDS))
+        kind = tally.string("kind", choices=TALLY_KINDS)
+        tallies.add(kind)
+        if kind == "density_dipole":
+            shell = tuple(tally.numbers("shell", list(DEFAULT_SHELL), gt=0.0))
+            if len(shell) != 2 or not shell[1] > shell[0]:
+                raise tally.error("shell", f"must be [r_inner, r_outer] with r_outer > r_inner > 0, got {list(shell)}")
         tally.finish()
     if not tallies:
         raise root.error("tallies", "at least one [[tallies]] table is required")
-    return BulkModel(scatterer, mean_free_path, anisotropy, axis, direction, tallies)
+    return BulkModel(scatterer, mean_free_path, anisotropy, axis, direction, tallies, shell)
 
 
 @njit(cache=True, inline="always")
@@ -91,8 +103,11 @@ def _relaxation_time(kx, ky, kz, tau0, anisotropy, nx, ny, nz):
 
 
 @njit(cache=True, parallel=True)
-def bulk_histories(seed, first, count, table, tau0, anisotropy, axis):
-    """Per-chunk sums (n_chunks, 18) of the force and current-change tensors (before 1/4 pi^3)."""
+def bulk_histories(seed, first, count, table, tau0, anisotropy, axis, shell_inner, shell_outer):
+    """Per-chunk sums (n_chunks, 27) of the force, current-change and shell-moment tensors
+    (before 1/4 pi^3).  The shell moment is the track length, inside the shell, of the
+    scattered electron (+, along k') and of the shadow of the removed one (-, along k),
+    both flying out from the complex until their next background collision."""
     n_chunks = (count + CHUNK - 1) // CHUNK
     acc = np.zeros((n_chunks, N_SCORES))
     nx, ny, nz = axis[0], axis[1], axis[2]
@@ -112,6 +127,8 @@ def bulk_histories(seed, first, count, table, tau0, anisotropy, axis):
             u2, state = uniform(state)
             path_k = -tau_k * math.log(u1)
             path_q = -tau_q * math.log(u2)
+            in_shell_k = max(0.0, min(path_k, shell_outer) - shell_inner)
+            in_shell_q = max(0.0, min(path_q, shell_outer) - shell_inner)
             weight = 4.0 * math.pi * total_cross_section(table, kx, ky, kz)
             k = (kx, ky, kz)
             q = (qx, qy, qz)
@@ -120,6 +137,7 @@ def bulk_histories(seed, first, count, table, tau0, anisotropy, axis):
                 for i in range(3):
                     row[3 * i + j] += g * (k[i] - q[i])
                     row[9 + 3 * i + j] += g * (path_q * q[i] - path_k * k[i])
+                    row[18 + 3 * i + j] += g * (in_shell_q * q[i] - in_shell_k * k[i])
     return acc
 
 
@@ -131,14 +149,14 @@ def simulate(case, *, progress: bool = False) -> ResultRows:
     axis = np.asarray(model.axis, float)
 
     def kernel(first, count):
-        return bulk_histories(settings.seed, first, count, table, tau0, model.anisotropy, axis)
+        return bulk_histories(settings.seed, first, count, table, tau0, model.anisotropy, axis, *model.shell)
 
     batches = run_batches(kernel, settings.histories, settings.batches, progress=progress, label=settings.name)
     flux = analytic.FLUX_PER_SOLID_ANGLE
     e = np.asarray(model.field)
     totals = batches.totals
     force_tensor = totals[:, :9].reshape(-1, 3, 3)
-    current_tensor = totals[:, 9:].reshape(-1, 3, 3)
+    current_tensor = totals[:, 9:18].reshape(-1, 3, 3)
     force = batch_estimate(force_tensor @ e, batches.histories).scaled(flux)
     delta_sigma = batch_estimate(current_tensor.reshape(-1, 9), batches.histories).scaled(-tau0 * flux)
     eq26 = batch_estimate(current_tensor @ e, batches.histories).scaled(-flux / tau0)
@@ -158,6 +176,18 @@ def simulate(case, *, progress: bool = False) -> ResultRows:
             rows.add("wind_force", force.mean[i], force.stderr[i], ref_force[i], component=comp, position=position,
                      estimator="momentum_transfer", eq26=ref_eq26[i], eq26_from_simulated_sigma=eq26.mean[i],
                      eq26_from_simulated_sigma_stderr=eq26.stderr[i], fom=float(figure_of_merit(force[i], seconds)))
+    if "density_dipole" in model.tallies:
+        # int_shell dn (r.e) dV = p (dn/dE) (4 pi/3) int e^{-r/l} dr for dn = (dn/dE) p cos(theta)/r^2
+        # (Sorbello Eq. 6 with Eq. 5); a uniform l in the attenuation (alpha = 0 for the reference)
+        r1, r2 = model.shell
+        attenuation = tau0 * (math.exp(-r1 / tau0) - math.exp(-r2 / tau0))
+        moments = totals[:, 18:27].reshape(-1, 3, 3)
+        dipole = batch_estimate(np.einsum("i,bij,j->b", e, moments, e)[:, None], batches.histories).scaled(
+            flux / ((4.0 * math.pi / 3.0) * attenuation * analytic.DENSITY_OF_STATES))
+        ref = analytic.landauer_dipole(model.scatterer, e) if model.anisotropy == 0.0 else np.nan
+        rows.add("density_dipole", dipole.mean[0], dipole.stderr[0], ref, position=position,
+                 estimator="shell_track_length", shell_inner=r1, shell_outer=r2,
+                 fom=float(figure_of_merit(dipole[0], seconds)))
     if "conductivity_change" in model.tallies:
         for n, comp in enumerate(["xx", "xy", "xz", "yx", "yy", "yz", "zx", "zy", "zz"]):
             rows.add("conductivity_change", delta_sigma.mean[n], delta_sigma.stderr[n], ref_sigma.ravel()[n],

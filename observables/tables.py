@@ -38,6 +38,7 @@ OBSERVABLES = {
     "gamma_wexler",
     "transmission",
     "reflection",
+    "density_dipole",
 }
 
 # Units of each observable in the reduced system hbar = m = e = k_F = 1 with
@@ -61,6 +62,7 @@ REDUCED_UNITS = {
     "gamma_wexler": "1",
     "transmission": "1",
     "reflection": "1",
+    "density_dipole": "e E0 tau0 / (e k_F^2)",
 }
 
 

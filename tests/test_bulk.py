@@ -84,3 +84,32 @@ def test_bad_bulk_input(change, message):
     data.update(change)
     with pytest.raises(mc.ConfigError, match=message.replace("(", "\\(")):
         mc.parse_case(data)
+
+
+class AsGeneral:
+    """A spherical scatterer presented as a general one: forces the quadrature paths."""
+
+    spherical = False
+
+    def __init__(self, scatterer):
+        self._s = scatterer
+
+    def __getattr__(self, name):
+        return getattr(self._s, name)
+
+
+def test_landauer_dipole_strength_is_sigma_tr_over_4pi():
+    # Sorbello Eq. 6 / Schaich Eq. 7: p = 3 pi hbar J0 S0 / (4 k_F^2 e^2) = S0 / (4 pi) in reduced units
+    s = parse_scatterer(Table(PHASE_SHIFTS, "scatterer"))
+    assert analytic.landauer_dipole(AsGeneral(s), (0.0, 0.6, -0.8)) == pytest.approx(s.sigma_tr / (4 * math.pi), rel=1e-9)
+    data = {"name": "dipole", "seed": 5, "histories": 200_000, "batches": 20, "geometry": {"kind": "bulk"},
+            "background": {"mean_free_path": 200.0}, "field": {"direction": [0.0, 0.6, -0.8]},
+            "impurities": [{"scatterer": PHASE_SHIFTS}], "tallies": [{"kind": "density_dipole", "shell": [3.0, 30.0]}]}
+    frame = mc.run(mc.parse_case(data))
+    assert_agrees(frame)
+    data["impurities"] = [{"scatterer": CLUSTER}]
+    data["histories"] = 60_000
+    assert_agrees(mc.run(mc.parse_case(data)))
+    data["tallies"] = [{"kind": "density_dipole", "shell": [30.0, 3.0]}]
+    with pytest.raises(mc.ConfigError, match="tallies\\[0\\].shell: must be \\[r_inner, r_outer\\]"):
+        mc.parse_case(data)

@@ -25,6 +25,29 @@ import numpy as np
 from geometry.sphere import sphere_quadrature
 
 FLUX_PER_SOLID_ANGLE = 1.0 / (4.0 * np.pi**3)
+DENSITY_OF_STATES = 1.0 / np.pi**2
+
+
+def landauer_dipole(scatterer, field_direction, n_theta: int = 24) -> float:
+    """Strength p of the residual-resistivity dipole, dn(r) = (dn/dE) p cos(theta)/r^2 (Sorbello Eq. 6, Schaich Eq. 7).
+
+    p = 3 pi hbar J0 S0 / (4 k_F^2 e^2) with J0 = sigma0 E0 = 1/(3 pi^2): p = S0/(4 pi)
+    for a spherical scatterer (S0 = sigma_tr).  For any scatterer, by quadrature of the
+    outgoing flux minus the shadow, projected on cos(theta) = r.e:
+    p = (3 / (4 pi)) (1/(4 pi^3 dn/dE)) int dOmega_r (r.e) [int dOmega g0(k) |f(k -> r)|^2 - g0(r) sigma(r)].
+    """
+    e = np.asarray(field_direction, float)
+    e = e / np.linalg.norm(e)
+    if getattr(scatterer, "spherical", True):
+        return scatterer.sigma_tr / (4.0 * np.pi)
+    r, w = sphere_quadrature(n_theta)
+    g0 = -(r @ e)
+    total = 0.0
+    for rr, wr in zip(r, w):
+        inflow = np.sum(w * g0 * scatterer.differential_cross_section(r, np.broadcast_to(rr, r.shape)))
+        g0_r = -(rr @ e)  # the beam along r loses electrons at g0(r) sigma(r): the shadow
+        total += wr * (rr @ e) * (inflow - g0_r * scatterer.sigma_tot_along(rr))
+    return 3.0 / (4.0 * np.pi) * FLUX_PER_SOLID_ANGLE / DENSITY_OF_STATES * total
 
 
 def relaxation_time(k, tau0: float, anisotropy: float, axis) -> np.ndarray:
