@@ -286,15 +286,15 @@ def point_contact_histories(seed, first, count, source_kind, hole_radius, wall_k
         stop = min(count, (chunk + 1) * CHUNK)
         for h in range(chunk * CHUNK, stop):
             state = history_stream(seed, first + h)
-            if source_kind == APERTURE_SOURCE:
-                for side in (1.0, -1.0):
-                    x, y, z, ux, uy, uz, state = aperture_emission(hole_radius, side, state)
-                    state = _follow(row, x, y, z, ux, uy, uz, side, state, hole_radius, wall_kind, domain_radius,
-                                    mean_free_path, background_table, probe_centres, probe_radii, mesh_bounds, mesh_shape, times,
-                                    positions, tables, table_start, moment_radii, analog, multiple, impurity_offset)
-            else:
-                x, y, z, ux, uy, uz, state = reservoir_emission(domain_radius, state)
-                state = _follow(row, x, y, z, ux, uy, uz, 1.0, state, hole_radius, wall_kind, domain_radius,
+            # one call site of the (inlined) follower keeps the compiled kernel small
+            for particle in range(2 if source_kind == APERTURE_SOURCE else 1):
+                if source_kind == APERTURE_SOURCE:
+                    weight = 1.0 - 2.0 * particle  # +1 to the right, then -1 to the left
+                    x, y, z, ux, uy, uz, state = aperture_emission(hole_radius, weight, state)
+                else:
+                    weight = 1.0
+                    x, y, z, ux, uy, uz, state = reservoir_emission(domain_radius, state)
+                state = _follow(row, x, y, z, ux, uy, uz, weight, state, hole_radius, wall_kind, domain_radius,
                                 mean_free_path, background_table, probe_centres, probe_radii, mesh_bounds, mesh_shape, times,
                                 positions, tables, table_start, moment_radii, analog, multiple, impurity_offset)
             if next_event:

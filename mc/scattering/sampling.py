@@ -348,7 +348,7 @@ def scattering_intensity(table, kx, ky, kz, qx, qy, qz):
     return legendre_intensity(table, int(table[HEADER]), kx * qx + ky * qy + kz * qz)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def sample_outgoing(table, kx, ky, kz, state):
     """Outgoing unit vector drawn from |f(k -> k')|^2 / sigma_tot(k); returns (kx2, ky2, kz2, state)."""
     kind = int(table[0])
