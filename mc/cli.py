@@ -11,6 +11,7 @@ before any work starts; nothing is written.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -45,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batches", type=_positive_int, help="override the case's number of batches")
     run.add_argument("--threads", type=_positive_int, help="numba threads (results do not depend on it)")
     run.add_argument("--plot", action="store_true", help="also draw the case's figures as PNG into --out")
+    run.add_argument("--material", help="add SI columns (value_si, units_si, x_angstrom, ...) for a free-electron "
+                                        "preset: Li, Na, K, Mg, Al, Pb, Cu, Ag, Au")
+    run.add_argument("--delta-mu-ev", type=float, default=1e-3,
+                     help="the drive in eV for --material: delta-mu, or e E0 tau for bulk-fed cases (default 1e-3)")
     run.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
     run.set_defaults(handler=_cmd_run)
 
@@ -88,7 +93,17 @@ def _cmd_run(args) -> int:
     case = mc.load_case(args.config, histories=args.histories, seed=args.seed, batches=args.batches)
     if args.threads is not None and args.threads < 1:
         raise ConfigError("--threads", f"must be >= 1, got {args.threads}")
+    if args.material is not None:
+        from observables.materials import material
+
+        material(args.material)  # validate before any work
+        if not (math.isfinite(args.delta_mu_ev) and args.delta_mu_ev > 0.0):
+            raise ConfigError("--delta-mu-ev", f"must be a finite number > 0, got {args.delta_mu_ev}")
     frame = mc.run(case, threads=args.threads, progress=not args.quiet)
+    if args.material is not None:
+        from observables.materials import to_si
+
+        frame = to_si(frame, args.material, args.delta_mu_ev)
     written = mc.write_results(frame, args.out)
     if args.plot:
         from mc.systems import system_module

@@ -123,3 +123,17 @@ def test_point_contact_example_runs_unchanged(examples_dir, tmp_path):
     row = frame[frame.observable == "current"].iloc[0]
     assert abs(row.value - 100 / (4 * math.pi)) < 4 * row.stderr
     assert (frame.case == "point-contact-ballistic").all()
+
+
+def test_material_preset_adds_si_columns(tmp_path):
+    out = tmp_path / "si"
+    assert main(["run", str(write(tmp_path, GOOD)), "--out", str(out), "--quiet", "--material", "Al", "--delta-mu-ev", "0.002"]) == 0
+    frame = pd.read_parquet(out / "results.parquet")
+    resistance = frame[frame.observable == "resistance"].iloc[0]
+    assert resistance.value_si == pytest.approx(resistance.value * 4108.236, rel=1e-9) and resistance.units_si == "Ohm"
+    current = frame[frame.observable == "current"].iloc[0]
+    assert current.value_si == pytest.approx(current.value * 0.002 / 4108.236, rel=1e-9) and current.units_si == "A"
+    probe = frame[frame.observable == "density"].iloc[0]
+    assert probe.z_angstrom == pytest.approx(5.0 / 1.75)
+    assert main(["run", str(write(tmp_path, GOOD)), "--out", str(tmp_path / "bad"), "--material", "Unobtainium"]) == 2
+    assert not (tmp_path / "bad").exists()
