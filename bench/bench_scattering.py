@@ -1,13 +1,13 @@
 """Benchmark of the scattering library (issue 3 targets).
 
-    python bench/bench_scattering.py [--samples N] [--threads T]
+    python bench/bench_scattering.py [--samples N]
 
 Reports, for every model: the time to build its sampling table (target
 < 50 ms) and the number of outgoing directions drawn per second per core
-inside a numba kernel (target >= 5e7), i.e. ``sample_outgoing`` called in a
-``prange`` over chunks of mc.batches.CHUNK draws, one counter-based stream
-per chunk, with the result folded into a checksum so nothing is optimised
-away.  Building a table excludes computing the phase shifts (reported
+inside a numba kernel on one core (target >= 5e7), i.e. ``sample_outgoing``
+called in a loop over chunks of mc.batches.CHUNK draws, one counter-based
+stream per chunk, with the result folded into a checksum so nothing is
+optimised away.  Building a table excludes computing the phase shifts (reported
 separately as "model").
 """
 
@@ -17,9 +17,8 @@ import argparse
 import math
 import time
 
-import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from mc.batches import CHUNK
 from mc.config import Table
@@ -43,12 +42,12 @@ MODELS = {
 }
 
 
-@njit(cache=True, parallel=True)
+@njit(nogil=True, parallel=True, cache=True)  # see mc.batches: serial loop, parallel passes
 def _draw_kernel(table, seed, n_chunks, chained):
     """chained: each draw scatters the previous outgoing direction (a random walk, latency bound);
     otherwise every draw scatters the same incoming direction (independent draws, throughput bound)."""
     sums = np.zeros(n_chunks)
-    for c in prange(n_chunks):
+    for c in range(n_chunks):
         state = history_stream(seed, c)
         kx, ky, kz = 0.36, -0.48, 0.8
         acc = 0.0
@@ -64,14 +63,12 @@ def _draw_kernel(table, seed, n_chunks, chained):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=10_000_000)
-    parser.add_argument("--threads", type=int, default=numba.config.NUMBA_NUM_THREADS)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
-    numba.set_num_threads(args.threads)
     # compile once
     warm = parse_scatterer(Table(MODELS["phase_shifts"], "s"))
     _draw_kernel(warm.sampling_table(), 1, 2, False)
-    print(f"threads = {args.threads}, CHUNK = {CHUNK}")
+    print(f"one core, CHUNK = {CHUNK}")
     print("draws/s/core: independent draws (fixed incoming direction) | chained (random walk of directions)")
     print(f"{'model':30s} {'model s':>9s} {'table ms':>9s} {'table KiB':>9s} {'independent':>12s} {'chained':>12s}")
     for name, spec in MODELS.items():
@@ -85,7 +82,7 @@ def main(argv=None):
             table = fresh.sampling_table()
             t_table = min(t_table, time.perf_counter() - start)
         samples = args.samples if scatterer.spherical else args.samples // 50
-        n_chunks = max(args.threads, samples // CHUNK)
+        n_chunks = max(1, samples // CHUNK)
         rates = []
         for chained in (False, True):
             seconds = math.inf
@@ -93,7 +90,7 @@ def main(argv=None):
                 start = time.perf_counter()
                 _draw_kernel(table, 7 + repeat, n_chunks, chained)
                 seconds = min(seconds, time.perf_counter() - start)
-            rates.append(n_chunks * CHUNK / seconds / args.threads)
+            rates.append(n_chunks * CHUNK / seconds)
         print(f"{name:30s} {t_model:9.3f} {1e3 * t_table:9.2f} {table.nbytes / 1024:9.1f} {rates[0]:12.3e} {rates[1]:12.3e}")
 
 

@@ -1,19 +1,28 @@
 """The batch loop shared by every Monte Carlo system.
 
 Histories 0..N-1 are split into B consecutive batches.  A system supplies a
-kernel ``kernel(first_history, count) -> (n_chunks, n_scores)`` array: the
-kernel runs ``count`` histories starting at ``first_history`` in chunks of
-:data:`CHUNK` histories (a ``prange`` over chunks, each chunk accumulating
-into its own row), so no two threads ever write the same memory.  Chunk
-boundaries and the order of every reduction are fixed by the history
-indices alone, hence the totals are bit-identical for any thread count.
+kernel ``kernel(first_history, count) -> (n_chunks, n_scores)`` array: a
+serial ``@njit(nogil=True)`` loop that runs ``count`` histories starting at
+``first_history`` in chunks of :data:`CHUNK` histories, each chunk
+accumulating into its own row.  :func:`run_batches` hands contiguous ranges
+of whole chunks to a pool of threads (the kernel releases the GIL), so no two
+threads ever write the same memory, and sums the rows in a fixed order.
+Chunk boundaries and every reduction are fixed by the history indices alone,
+hence the totals are bit-identical for any thread count.
+
+Why not numba's ``prange``: its parfor lowering compiles the kernel body a
+second time (the point-contact kernel took 37 s to compile, now 14 s).  The
+kernels are still declared ``parallel=True`` without any ``prange``: that
+pipeline's extra passes make the serial loop about 3x faster here (9.3
+against 2.7 M histories/s for the point contact), for 4 s more compilation.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Callable
 
@@ -51,7 +60,7 @@ def n_chunks(count: int) -> int:
 
 @contextmanager
 def thread_count(threads: int | None):
-    """Run numba parallel regions with ``threads`` threads, restoring the previous setting."""
+    """Run kernels on ``threads`` threads (numba's thread setting is the one knob), restoring the previous one."""
     if threads is None:
         yield
         return
@@ -62,6 +71,23 @@ def thread_count(threads: int | None):
         yield
     finally:
         numba.set_num_threads(previous)
+
+
+def run_chunks(kernel, first: int, count: int, pool: ThreadPoolExecutor | None, threads: int) -> np.ndarray:
+    """Per-chunk rows of histories first .. first+count-1, the chunks shared out between threads.
+
+    Each thread gets a contiguous range of whole chunks, so every row is the
+    same as in a single call and the rows come back in history order."""
+    chunks = n_chunks(count)
+    if pool is None or threads < 2 or chunks < 2:
+        return kernel(first, count)
+    per_thread = (chunks + threads - 1) // threads
+    pieces = []
+    for start in range(0, chunks, per_thread):
+        begin = start * CHUNK
+        end = min(count, (start + per_thread) * CHUNK)
+        pieces.append((first + begin, end - begin))
+    return np.concatenate(list(pool.map(lambda piece: kernel(*piece), pieces)), axis=0)
 
 
 def show_progress(requested: bool) -> bool:
@@ -94,12 +120,14 @@ def run_batches(
         file=sys.stderr,
     )
     first = 0
-    with bar:
+    threads = numba.get_num_threads()
+    pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
+    with bar, pool if pool is not None else nullcontext():
         for b, size in enumerate(sizes):
             done = 0
             while done < size:
                 count = int(min(call_histories, size - done))
-                chunk_totals = kernel(first + done, count)
+                chunk_totals = run_chunks(kernel, first + done, count, pool, threads)
                 call_total = chunk_totals.sum(axis=0)
                 if totals is None:
                     totals = np.zeros((batches,) + call_total.shape)

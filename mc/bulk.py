@@ -27,12 +27,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from geometry.aperture import lambert_disk_sample
 from mc.batches import CHUNK, run_batches
 from mc.config import RunSettings, Table
-from mc.errors import ConfigError
 from mc.scattering import parse_scatterer
 from mc.scattering.sampling import sample_outgoing, total_cross_section
 from mc.streams import history_stream, uniform
@@ -102,7 +101,7 @@ def _relaxation_time(kx, ky, kz, tau0, anisotropy, nx, ny, nz):
     return tau0 * (1.0 + anisotropy * c * c) / (1.0 + anisotropy / 3.0)
 
 
-@njit(cache=True, parallel=True)
+@njit(nogil=True, parallel=True, cache=True)  # see mc.batches: serial loop, parallel passes
 def bulk_histories(seed, first, count, table, tau0, anisotropy, axis, shell_inner, shell_outer):
     """Per-chunk sums (n_chunks, 27) of the force, current-change and shell-moment tensors
     (before 1/4 pi^3).  The shell moment is the track length, inside the shell, of the
@@ -111,7 +110,7 @@ def bulk_histories(seed, first, count, table, tau0, anisotropy, axis, shell_inne
     n_chunks = (count + CHUNK - 1) // CHUNK
     acc = np.zeros((n_chunks, N_SCORES))
     nx, ny, nz = axis[0], axis[1], axis[2]
-    for chunk in prange(n_chunks):
+    for chunk in range(n_chunks):
         row = acc[chunk]
         stop = min(count, (chunk + 1) * CHUNK)
         for h in range(chunk * CHUNK, stop):

@@ -30,7 +30,7 @@ import math
 from pathlib import Path
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from geometry.chain import ChainPotential, placement_problem, sorted_chain
 from mc.batches import CHUNK, run_batches
@@ -49,7 +49,7 @@ _RANDOM_SALT = 0x5EED_C4A1
 """Stream offset of the random-chain generator (distinct from the histories' streams)."""
 
 
-@njit(cache=True, parallel=True)
+@njit(nogil=True, parallel=True, cache=True)  # see mc.batches: serial loop, parallel passes
 def chain_walk_kernel(seed, first, count, reflections):
     """Phase-randomised walks of ``count`` histories: scores (n_chunks, 1 + (N+1) + N).
 
@@ -58,7 +58,7 @@ def chain_walk_kernel(seed, first, count, reflections):
     n = reflections.shape[0]
     n_chunk = (count + CHUNK - 1) // CHUNK
     out = np.zeros((n_chunk, 2 * n + 2))
-    for c in prange(n_chunk):
+    for c in range(n_chunk):
         lo = c * CHUNK
         hi = min(count, lo + CHUNK)
         for h in range(lo, hi):

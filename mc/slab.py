@@ -43,7 +43,7 @@ import math
 from pathlib import Path
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from geometry import slab as slab_geometry
 from mc.batches import CHUNK, run_batches
@@ -72,7 +72,7 @@ MODE_BULK = 2
 """Eq. 1 from both sides: weight +mu from the left and -mu from the right."""
 
 
-@njit(cache=True, parallel=True)
+@njit(nogil=True, parallel=True, cache=True)  # see mc.batches: serial loop, parallel passes
 def slab_kernel(seed, first, count, mode, kinds, starts, widths, values, table_cos, table_reflection, use_table):
     """Scores (n_chunks, 4) of ``count`` histories from ``first``: dn_L, dn_R, j_t, F/A (unnormalised).
 
@@ -84,7 +84,7 @@ def slab_kernel(seed, first, count, mode, kinds, starts, widths, values, table_c
     """
     n_chunk = (count + CHUNK - 1) // CHUNK
     out = np.zeros((n_chunk, 4))
-    for c in prange(n_chunk):
+    for c in range(n_chunk):
         lo = c * CHUNK
         hi = min(count, lo + CHUNK)
         n_left = 0.0

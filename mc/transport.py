@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from geometry.aperture import (
     ball_interval,
@@ -266,7 +266,7 @@ def _next_event(acc, k, z0, rho0, toward_centre, phi_max, hole_radius, table, st
     return state
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, parallel=True, cache=True)  # see mc.batches: serial loop, parallel passes
 def point_contact_histories(seed, first, count, source_kind, hole_radius, wall_kind, domain_radius,
                             mean_free_path, background_table, probe_centres, probe_radii, mesh_bounds, mesh_shape,
                             positions, tables, table_start, moment_radii, hole_views,
@@ -280,7 +280,7 @@ def point_contact_histories(seed, first, count, source_kind, hole_radius, wall_k
     acc = np.zeros((n_chunks, n_scores))
     impurity_offset = 1 + 4 * probe_centres.shape[0] + 3 * mesh_shape[0] * mesh_shape[1]
     n_impurities = positions.shape[0]
-    for chunk in prange(n_chunks):
+    for chunk in range(n_chunks):
         row = acc[chunk]
         times = np.empty(2 * mesh_shape[0] + mesh_shape[1] + 4)
         stop = min(count, (chunk + 1) * CHUNK)
