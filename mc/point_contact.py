@@ -303,9 +303,8 @@ def transport(model: PointContactModel, settings: RunSettings, *, progress: bool
         crossings = batch_estimate(batches.totals[:, layout.current], batches.histories).scaled(per_history)
         current = crossings.shifted(closed_form.sharvin_current(a))
 
-    probe_block = scores[layout.probes:layout.mesh]
     probe_volumes = 4.0 / 3.0 * np.pi * radii**3
-    time_in_probe = Estimate(probe_block.mean.reshape(-1, PROBE_SCORES), probe_block.stderr.reshape(-1, PROBE_SCORES))
+    time_in_probe = scores[layout.probes:layout.mesh].reshape(-1, PROBE_SCORES)
     probe_density = time_in_probe[:, 0].scaled(1.0 / (closed_form.DENSITY_OF_STATES * probe_volumes))
     if aperture_source:
         probe_density = probe_density.shifted(np.where(centres[:, 2] < 0.0, 1.0, 0.0))
@@ -313,8 +312,7 @@ def transport(model: PointContactModel, settings: RunSettings, *, progress: bool
 
     mesh_density = mesh_current = None
     if mesh is not None:
-        block = scores[layout.mesh:layout.size]
-        cells = Estimate(block.mean.reshape(mesh.n_rho, mesh.n_z, MESH_SCORES), block.stderr.reshape(mesh.n_rho, mesh.n_z, MESH_SCORES))
+        cells = scores[layout.mesh:layout.impurities].reshape(mesh.n_rho, mesh.n_z, MESH_SCORES)
         volumes = mesh.cell_volumes
         mesh_density = cells[:, :, 0].scaled(1.0 / (closed_form.DENSITY_OF_STATES * volumes))
         if aperture_source:
@@ -323,8 +321,7 @@ def transport(model: PointContactModel, settings: RunSettings, *, progress: bool
         mesh_current = cells[:, :, 1:].scaled(1.0 / volumes[:, :, None])
     impurity_estimates = None
     if model.impurities:
-        block = scores[layout.impurities:layout.size]
-        per_impurity = Estimate(block.mean.reshape(-1, IMPURITY_SCORES), block.stderr.reshape(-1, IMPURITY_SCORES))
+        per_impurity = scores[layout.impurities:layout.size].reshape(-1, IMPURITY_SCORES)
         gradient_radii = impurities[3]
         moment_scale = np.zeros_like(gradient_radii)
         used = gradient_radii > 0
@@ -350,7 +347,7 @@ def transport(model: PointContactModel, settings: RunSettings, *, progress: bool
 
 def impurity_arrays(model: PointContactModel):
     """Plain arrays for the kernel: positions, packed sampling tables and their starts,
-    gradient-ball radii (0 = no direct force tally), cone axes and cosines containing Omega0."""
+    gradient-ball radii (0 = no direct force tally) and how each impurity sees the hole (hole_view)."""
     n = len(model.impurities)
     positions = np.array([imp.position for imp in model.impurities], dtype=np.float64).reshape(n, 3)
     packed, table_start = pack_tables([imp.scatterer.sampling_table() for imp in model.impurities])
@@ -359,16 +356,6 @@ def impurity_arrays(model: PointContactModel):
     hole_views = np.array([hole_view(imp.position, model.aperture.radius) for imp in model.impurities],
                           dtype=np.float64).reshape(n, 3)
     return positions, packed, table_start, gradient_radii, hole_views
-
-
-def _cartesian_current(field_rho_z, x, y):
-    """(j_x, j_y, j_z) from the cylindrical components of the closed form."""
-    j_rho, j_z = field_rho_z
-    rho = np.hypot(x, y)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos_phi = np.where(rho > 0, x / rho, 0.0)
-        sin_phi = np.where(rho > 0, y / rho, 0.0)
-    return j_rho * cos_phi, j_rho * sin_phi, j_z
 
 
 def simulate(case, *, progress: bool = False) -> ResultRows:
@@ -385,7 +372,7 @@ def simulate(case, *, progress: bool = False) -> ResultRows:
     if "current" in model.tallies:
         I = totals.current
         rows.add("current", I.mean, I.stderr, closed_form.sharvin_current(a), tally="global", fom=fom(I))
-        resistance = Estimate(1.0 / I.mean, I.stderr / I.mean**2)
+        resistance = I.reciprocal()
         rows.add("resistance", resistance.mean, resistance.stderr, closed_form.sharvin_resistance(a),
                  tally="global", fom=fom(resistance))
 
@@ -393,7 +380,7 @@ def simulate(case, *, progress: bool = False) -> ResultRows:
         return closed_form.excess_density(np.hypot(x, y), z, a)
 
     def current_at(x, y, z):
-        return _cartesian_current(closed_form.current_density(np.hypot(x, y), z, a), x, y)
+        return closed_form.cartesian_current_density(x, y, z, a)
 
     for i, probe in enumerate(model.probes):
         common = dict(position=probe.centre, tally="probe", probe_radius=probe.radius)
@@ -420,11 +407,6 @@ def simulate(case, *, progress: bool = False) -> ResultRows:
     return rows
 
 
-def maxwell_resistance(radius: float, mean_free_path: float) -> float:
-    """R_Maxwell = rho / (2a) with the Drude rho = m v_F / (n0 e^2 l) = 3 pi^2 / l (reduced units)."""
-    return 3.0 * np.pi**2 / mean_free_path / (2.0 * radius)
-
-
 def _diffusive_rows(rows: ResultRows, model: PointContactModel, totals: PointContactTotals, fom) -> None:
     """Finite mean free path: the ballistic closed forms no longer apply; Wexler's Gamma(K) is measured.
 
@@ -443,13 +425,11 @@ def _diffusive_rows(rows: ResultRows, model: PointContactModel, totals: PointCon
             row.pop("reference_point", None)
     if "current" not in model.tallies:
         return
-    rho = 3.0 * np.pi**2 / l
-    correction = rho / (np.pi * (model.reservoir_radius + 0.7104 * l))
-    resistance = 1.0 / totals.current.mean + correction
-    stderr = totals.current.stderr / totals.current.mean**2
-    r_sharvin, r_maxwell = closed_form.sharvin_resistance(a), maxwell_resistance(a, l)
+    correction = closed_form.drude_resistivity(l) / (np.pi * (model.reservoir_radius + 0.7104 * l))
+    resistance = totals.current.reciprocal().shifted(correction)
+    r_sharvin, r_maxwell = closed_form.sharvin_resistance(a), closed_form.maxwell_resistance(a, l)
     knudsen = l / a
-    gamma = Estimate((resistance - r_sharvin) / r_maxwell, stderr / r_maxwell)
+    gamma = resistance.shifted(-r_sharvin).scaled(1.0 / r_maxwell)
     # no closed form between the limits Gamma(0) = 1 (Maxwell) and Gamma(inf) = 9 pi^2/128 (Wexler)
     rows.add("gamma_wexler", gamma.mean, gamma.stderr, np.nan, tally="global", fom=fom(gamma),
              knudsen=knudsen, mean_free_path=l, reservoir_correction=correction)
@@ -491,10 +471,9 @@ def _add_impurity_rows(rows: ResultRows, model: PointContactModel, totals: Point
                 rows.add("direct_force", f.mean[k], f.stderr[k], ref[k], component=comp, fom=fom(f[k]),
                          estimator="track_length_moment", gradient_radius=imp.gradient_radius, **common)
     if model.multiple_scattering and "current" in model.tallies:
-        resistance = 1.0 / totals.current.mean
-        stderr = totals.current.stderr / totals.current.mean**2
+        delta_r = totals.current.reciprocal().shifted(-r_sharvin)
         # all impurities at once, to all orders: compare with the first-order sum of Eq. 58
-        rows.add("delta_resistance", resistance - r_sharvin, stderr, np.nan, estimator="analog_multiple",
+        rows.add("delta_resistance", delta_r.mean, delta_r.stderr, np.nan, estimator="analog_multiple",
                  first_order_reference=first_order_delta_r, tally="global")
 
 

@@ -30,6 +30,13 @@ class Estimate:
     def shifted(self, offset) -> "Estimate":
         return Estimate(self.mean + offset, self.stderr)
 
+    def reshape(self, *shape) -> "Estimate":
+        return Estimate(np.asarray(self.mean).reshape(*shape), np.asarray(self.stderr).reshape(*shape))
+
+    def reciprocal(self) -> "Estimate":
+        """1/x with the first-order (delta-method) error, e.g. a resistance from a current."""
+        return Estimate(1.0 / self.mean, self.stderr / np.asarray(self.mean) ** 2)
+
     def unscored_as_nan(self) -> "Estimate":
         """Mark estimates that no history contributed to (zero mean and stderr) as unknown.
 

@@ -50,7 +50,7 @@ def test_hole_direction_quadrature_reproduces_solid_angle_and_current(position):
     k, w = cf.hole_directions(position, A)
     rho = math.hypot(*position[:2])
     assert w.sum() == pytest.approx(float(cf.disk_solid_angle(rho, position[2], A)), rel=1e-12)
-    j = np.array(cf._cartesian(cf.current_density(rho, position[2], A), *position[:2]))
+    j = np.array(cf.cartesian_current_density(*position, A), dtype=float)
     np.testing.assert_allclose((w @ k) * cf.FLUX_PER_SOLID_ANGLE, j, rtol=1e-6, atol=1e-12)
 
 
@@ -156,6 +156,20 @@ def test_multiple_scattering_of_a_weak_impurity_matches_first_order():
     assert abs(row.value - row.first_order_reference) < 4 * row.stderr
     assert row.stderr < 0.3 * row.first_order_reference
     assert_agrees(frame[frame.observable.isin(["wind_force", "collision_rate"])])
+
+
+def test_impurities_beside_a_mesh_and_probes():
+    # the score vector holds probes, then mesh cells, then impurities: each block is read back in place
+    mesh = {"rho_max": 20.0, "n_rho": 2, "z_min": -20.0, "z_max": 20.0, "n_z": 4}
+    frame = mc.run(mc.parse_case({
+        "name": "blocks", "seed": 9, "histories": 40_000, "batches": 20,
+        "geometry": {"kind": "aperture", "radius": A},
+        "impurities": [{"position": [0.0, 0.0, 5.0], "scatterer": ISOTROPIC}],
+        "tallies": [{"kind": "density", "mesh": mesh, "probes": [[0.0, 0.0, 8.0]], "probe_radius": 1.0},
+                    {"kind": "current_density", "mesh": mesh}, {"kind": "wind_force"}, {"kind": "direct_force"}],
+    }))
+    assert (frame.tally == "mesh").sum() == 2 * 4 * 4 and (frame.tally == "probe").sum() == 2
+    assert_agrees(frame)
 
 
 def test_cluster_scatterer_in_the_kernel():

@@ -29,6 +29,16 @@ def sharvin_current(radius: float) -> float:
     return radius**2 / (4.0 * np.pi)
 
 
+def drude_resistivity(mean_free_path: float) -> float:
+    """rho = m v_F / (n0 e^2 l) = 3 pi^2 / l in hbar/(e^2 k_F) (n0 = 1/(3 pi^2), v_F = 1)."""
+    return 3.0 * np.pi**2 / mean_free_path
+
+
+def maxwell_resistance(radius: float, mean_free_path: float) -> float:
+    """R_Maxwell = rho / (2a), the diffusive spreading resistance of the hole (both half-spaces)."""
+    return drude_resistivity(mean_free_path) / (2.0 * radius)
+
+
 def sharvin_resistance(radius: float) -> float:
     """R_Sharvin = 4 pi hbar / (e^2 k_F^2 a^2) (Sorbello Eq. 48), in hbar/e^2."""
     return 4.0 * np.pi / radius**2
@@ -283,8 +293,7 @@ def wind_force(scatterer, position, radius: float) -> np.ndarray:
     """
     x0, y0, z0 = position
     if _spherical(scatterer):
-        j = _cartesian(current_density(math.hypot(x0, y0), z0, radius), x0, y0)
-        return scatterer.sigma_tr * np.array(j, dtype=float)
+        return scatterer.sigma_tr * np.array(cartesian_current_density(x0, y0, z0, radius), dtype=float)
     k, w = hole_directions(position, radius, n_phi=48, n_beta=24)
     return FLUX_PER_SOLID_ANGLE * sum(ww * scatterer.momentum_transfer_along(kk) for kk, ww in zip(k, w))
 
@@ -342,9 +351,12 @@ def direct_force(position, radius: float, valence: float) -> np.ndarray:
     return valence * density_gradient(position, radius)
 
 
-def _cartesian(field_rho_z, x, y):
-    j_rho, j_z = field_rho_z
-    rho = math.hypot(x, y)
-    if rho == 0.0:
-        return 0.0, 0.0, float(j_z)
-    return float(j_rho) * x / rho, float(j_rho) * y / rho, float(j_z)
+def cartesian_current_density(x, y, z, radius):
+    """(j_x, j_y, j_z) of Eq. 54 at Cartesian points (arrays broadcast), from the (j_rho, j_z) closed form."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    rho = np.hypot(x, y)
+    j_rho, j_z = current_density(rho, z, radius)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos_phi = np.where(rho > 0, x / rho, 0.0)
+        sin_phi = np.where(rho > 0, y / rho, 0.0)
+    return j_rho * cos_phi, j_rho * sin_phi, j_z
