@@ -81,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _report_written(paths, quiet: bool) -> None:
+    if not quiet:
+        for path in paths:
+            print(f"wrote {path}")
+
+
 def _summary(frame) -> str:
     from observables.report import summary_text
 
@@ -91,8 +97,6 @@ def _cmd_run(args) -> int:
     import mc
 
     case = mc.load_case(args.config, histories=args.histories, seed=args.seed, batches=args.batches)
-    if args.threads is not None and args.threads < 1:
-        raise ConfigError("--threads", f"must be >= 1, got {args.threads}")
     if args.material is not None:
         from observables.materials import material
 
@@ -113,8 +117,7 @@ def _cmd_run(args) -> int:
             written += module.plot(case, frame, Path(args.out))
     if not args.quiet:
         print(_summary(frame))
-        for path in written:
-            print(f"wrote {path}")
+    _report_written(written, args.quiet)
     return 0
 
 
@@ -123,13 +126,8 @@ def _cmd_sweep(args) -> int:
     from mc.campaign import parse_assignment, sweep
 
     parameters = dict(parse_assignment(text) for text in args.assignments)
-    if args.threads is not None and args.threads < 1:
-        raise ConfigError("--threads", f"must be >= 1, got {args.threads}")
     frame = sweep(args.config, parameters, threads=args.threads, progress=not args.quiet)
-    written = mc.write_results(frame, args.out)
-    if not args.quiet:
-        for path in written:
-            print(f"wrote {path}")
+    _report_written(mc.write_results(frame, args.out), args.quiet)
     return 0
 
 
@@ -137,9 +135,7 @@ def _cmd_reproduce(args) -> int:
     from runs.reproduce import reproduce
 
     written = reproduce(Path(args.out), quick=args.quick, threads=args.threads, progress=not args.quiet)
-    if not args.quiet:
-        for path in written:
-            print(f"wrote {path}")
+    _report_written(written, args.quiet)
     return 0
 
 
