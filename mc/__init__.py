@@ -10,6 +10,6 @@ Python API (the same as the ``emmc`` command line)::
 
 from mc.errors import ConfigError
 from mc.campaign import sweep
-from mc.case import load_case, parse_case, run, write_results
+from mc.case import load_case, parse_case, plot, run, write_results
 
-__all__ = ["ConfigError", "load_case", "parse_case", "run", "sweep", "write_results"]
+__all__ = ["ConfigError", "load_case", "parse_case", "plot", "run", "sweep", "write_results"]

@@ -77,3 +77,9 @@ def run(case: Case, *, threads: int | None = None, progress: bool = False) -> pd
 
 def write_results(frame: pd.DataFrame, out_dir: str | Path) -> list[Path]:
     return write_table(frame, out_dir)
+
+
+def plot(case: Case, frame: pd.DataFrame, out_dir: str | Path) -> list[Path]:
+    """The system's PNG figures of a results table (none if the system draws none)."""
+    module = system_module(case.kind)
+    return module.plot(case, frame, Path(out_dir)) if hasattr(module, "plot") else []

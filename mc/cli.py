@@ -110,11 +110,7 @@ def _cmd_run(args) -> int:
         frame = to_si(frame, args.material, args.delta_mu_ev)
     written = mc.write_results(frame, args.out)
     if args.plot:
-        from mc.systems import system_module
-
-        module = system_module(case.kind)
-        if hasattr(module, "plot"):
-            written += module.plot(case, frame, Path(args.out))
+        written += mc.plot(case, frame, args.out)
     if not args.quiet:
         print(_summary(frame))
     _report_written(written, args.quiet)

@@ -10,14 +10,15 @@ and on stdout.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 import mc
-from mc.systems import system_module
 from observables.statistics import z_score
 
 RUNS = Path(__file__).resolve().parent
@@ -60,15 +61,13 @@ def reproduce(out: Path, *, quick: bool = False, threads: int | None = None, pro
     for case in cases:
         frame = mc.run(case, threads=threads, progress=progress)
         case_dir = out / case.name
-        written += mc.write_results(frame, case_dir)
-        module = system_module(case.kind)
-        if hasattr(module, "plot"):
-            written += module.plot(case, frame, case_dir)
+        written += mc.write_results(frame, case_dir) + mc.plot(case, frame, case_dir)
         tables.append(frame)
     for study in STUDIES:
         module = importlib.import_module(f"runs.{study}")
         study_dir = out / study
-        module.main(["--out", str(study_dir)] + (["--quick"] if quick else []))
+        with contextlib.nullcontext() if progress else contextlib.redirect_stdout(io.StringIO()):
+            module.main(["--out", str(study_dir)] + (["--quick"] if quick else []))
         written += sorted(study_dir.iterdir())
     combined = pd.concat(tables, ignore_index=True)
     written += mc.write_results(combined, out)
