@@ -25,6 +25,7 @@ breaks it by an amount the table shows.  Units: see observables.analytic.bulk.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
@@ -44,15 +45,17 @@ N_SCORES = 27  # force, current-change and shell-moment tensors (3 x 3 each, row
 DEFAULT_SHELL = (5.0, 20.0)
 
 
+@dataclass
 class BulkModel:
-    def __init__(self, scatterer, mean_free_path, anisotropy, axis, field, tallies, shell):
-        self.scatterer = scatterer
-        self.mean_free_path = mean_free_path
-        self.anisotropy = anisotropy
-        self.axis = axis
-        self.field = field
-        self.tallies = tallies
-        self.shell = shell
+    """A validated bulk case: the complex, tau0 = l (v_F = 1), the anisotropy of tau(k), E0's direction."""
+
+    scatterer: object
+    mean_free_path: float
+    anisotropy: float
+    axis: np.ndarray
+    field: np.ndarray
+    tallies: set[str]
+    shell: tuple[float, float]
 
 
 def _unit(vector, table: Table, key: str) -> np.ndarray:
