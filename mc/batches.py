@@ -49,6 +49,21 @@ class BatchTotals:
     seconds: float
 
 
+@dataclass
+class Simulation:
+    """A case made ready to run, as every system prepares it (``prepare(case)``).
+
+    ``kernel(first, count)`` returns the per-chunk score rows (n_chunks, n_scores)
+    of histories first .. first+count-1 and depends on nothing else, so any
+    runner (threads, checkpointed batches, a cluster) may call it for any range;
+    ``finalize(batches)`` turns the batch totals into the rows of the results table.
+    """
+
+    label: str
+    kernel: Callable[[int, int], np.ndarray]
+    finalize: Callable[[BatchTotals], "object"]
+
+
 def batch_sizes(histories: int, batches: int) -> np.ndarray:
     base, extra = divmod(histories, batches)
     return np.array([base + (1 if b < extra else 0) for b in range(batches)], dtype=np.int64)

@@ -31,7 +31,7 @@ import numpy as np
 from numba import njit
 
 from geometry.aperture import lambert_disk_sample
-from mc.batches import CHUNK, run_batches
+from mc.batches import CHUNK, Simulation
 from mc.config import RunSettings, Table
 from mc.scattering import parse_scatterer
 from mc.scattering.sampling import sample_outgoing, total_cross_section
@@ -143,7 +143,7 @@ def bulk_histories(seed, first, count, table, tau0, anisotropy, axis, shell_inne
     return acc
 
 
-def simulate(case, *, progress: bool = False) -> ResultRows:
+def prepare(case) -> Simulation:
     model: BulkModel = case.model
     settings: RunSettings = case.settings
     tau0 = model.mean_free_path  # v_F = 1
@@ -153,7 +153,13 @@ def simulate(case, *, progress: bool = False) -> ResultRows:
     def kernel(first, count):
         return bulk_histories(settings.seed, first, count, table, tau0, model.anisotropy, axis, *model.shell)
 
-    batches = run_batches(kernel, settings.histories, settings.batches, progress=progress, label=settings.name)
+    return Simulation(case.name, kernel, lambda batches: results(case, batches))
+
+
+def results(case, batches) -> ResultRows:
+    model: BulkModel = case.model
+    tau0 = model.mean_free_path
+    axis = np.asarray(model.axis, float)
     flux = analytic.FLUX_PER_SOLID_ANGLE
     e = np.asarray(model.field)
     totals = batches.totals

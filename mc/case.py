@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from mc.batches import thread_count
+from mc.batches import run_batches, thread_count
 from mc.config import RunSettings, Table, load_toml, read_run_settings
 from mc.errors import ConfigError
 from mc.systems import SYSTEMS, system_module
@@ -25,6 +25,9 @@ class Case:
     kind: str
     model: Any
     source: str = ""
+    data: dict | None = None
+    """The case as validated (the TOML dict with the overrides applied): what a worker
+    process re-parses and what a run directory records."""
 
     @property
     def name(self) -> str:
@@ -48,7 +51,7 @@ def parse_case(data: dict, *, default_name: str = "case", **overrides) -> Case:
     model = system_module(kind).parse(root, geometry, settings)
     geometry.finish()
     root.finish()
-    return Case(settings=settings, kind=kind, model=model)
+    return Case(settings=settings, kind=kind, model=model, data=data)
 
 
 def load_case(path: str | Path, **overrides) -> Case:
@@ -64,8 +67,12 @@ def run(case: Case, *, threads: int | None = None, progress: bool = False) -> pd
     if threads is not None and threads < 1:
         raise ConfigError("threads", f"must be >= 1, got {threads}")
     start = time.perf_counter()
+    simulation = system_module(case.kind).prepare(case)
+    settings = case.settings
     with thread_count(threads):
-        rows = system_module(case.kind).simulate(case, progress=progress)
+        batches = run_batches(simulation.kernel, settings.histories, settings.batches, progress=progress,
+                              label=simulation.label)
+    rows = simulation.finalize(batches)
     frame = rows.frame()
     frame["seed"] = case.settings.seed
     frame["histories"] = case.settings.histories

@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 
 from geometry.chain import ChainPotential, placement_problem, sorted_chain
-from mc.batches import CHUNK, run_batches
+from mc.batches import CHUNK, Simulation
 from mc.config import Table
 from mc.streams import history_stream, uniform
 from mc.transfer_matrix import amplitudes
@@ -241,7 +241,17 @@ def _add_common_rows(rows, results, refs, chain, tallies, stderr, method, fom=No
                  component="z", method=method, equation="36-38", **extra("force_total"))
 
 
-def simulate(case, *, progress: bool = False) -> ResultRows:
+def prepare(case) -> Simulation:
+    model = case.model
+    reflections = model["reflections"]
+
+    def kernel(first, count):
+        return chain_walk_kernel(case.settings.seed, first, count, reflections)
+
+    return Simulation(case.name, kernel, lambda batches: results(case, batches))
+
+
+def results(case, result) -> ResultRows:
     model = case.model
     settings = case.settings
     chain = model["chain"]
@@ -261,11 +271,6 @@ def simulate(case, *, progress: bool = False) -> ResultRows:
     # semiclassical (phase-randomised) Monte Carlo
     reflections = model["reflections"]
     n = len(reflections)
-
-    def kernel(first, count):
-        return chain_walk_kernel(settings.seed, first, count, reflections)
-
-    result = run_batches(kernel, settings.histories, settings.batches, progress=progress, label=settings.name)
     totals, histories, seconds = result.totals, result.histories, result.seconds
     transmitted = totals[:, 0]
     traversals = totals[:, 1 : n + 2]

@@ -15,7 +15,7 @@ import numpy as np
 
 from geometry.aperture import WALL_KINDS, Aperture, hole_view
 from geometry.sphere import sphere_quadrature
-from mc.batches import run_batches
+from mc.batches import Simulation
 from mc.config import RunSettings, Table
 from mc.errors import ConfigError
 from mc.sources import APERTURE_SOURCE, SOURCE_KINDS, source_strength
@@ -266,8 +266,8 @@ class ImpurityEstimates:
     direct_force: Estimate
 
 
-def transport(model: PointContactModel, settings: RunSettings, *, progress: bool = False) -> PointContactTotals:
-    """Run the kernel over all batches and turn batch totals into estimates (reduced units)."""
+def transport_kernel(model: PointContactModel, settings: RunSettings):
+    """The kernel over histories and the layout of its scores."""
     probes = model.probes
     centres = np.array([p.centre for p in probes], dtype=np.float64).reshape(-1, 3)
     radii = np.array([p.radius for p in probes], dtype=np.float64)
@@ -291,7 +291,18 @@ def transport(model: PointContactModel, settings: RunSettings, *, progress: bool
                                        "analog" in model.estimators, "next_event" in model.estimators,
                                        model.multiple_scattering, layout.size)
 
-    batches = run_batches(kernel, settings.histories, settings.batches, progress=progress, label=settings.name)
+    return kernel, layout
+
+
+def estimates(model: PointContactModel, layout: ScoreLayout, batches) -> PointContactTotals:
+    """Batch totals -> estimates in reduced units."""
+    probes = model.probes
+    centres = np.array([p.centre for p in probes], dtype=np.float64).reshape(-1, 3)
+    radii = np.array([p.radius for p in probes], dtype=np.float64)
+    mesh = model.mesh
+    impurities = impurity_arrays(model)
+    source_kind = SOURCE_KINDS[model.source]
+    a = model.aperture.radius
     per_history = source_strength(source_kind, a, model.reservoir_radius)
     scores = batch_estimate(batches.totals, batches.histories).scaled(per_history).unscored_as_nan()
     aperture_source = source_kind == APERTURE_SOURCE
@@ -358,10 +369,14 @@ def impurity_arrays(model: PointContactModel):
     return positions, packed, table_start, gradient_radii, hole_views
 
 
-def simulate(case, *, progress: bool = False) -> ResultRows:
+def prepare(case) -> Simulation:
     model: PointContactModel = case.model
-    settings: RunSettings = case.settings
-    totals = transport(model, settings, progress=progress)
+    kernel, layout = transport_kernel(model, case.settings)
+    return Simulation(case.name, kernel, lambda batches: results(case, estimates(model, layout, batches)))
+
+
+def results(case, totals: PointContactTotals) -> ResultRows:
+    model: PointContactModel = case.model
     a = model.aperture.radius
     seconds = totals.seconds
     rows = ResultRows(case.name, source=model.source, wall=model.aperture.wall, radius=a, seconds=seconds)

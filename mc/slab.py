@@ -46,7 +46,7 @@ import numpy as np
 from numba import njit
 
 from geometry import slab as slab_geometry
-from mc.batches import CHUNK, run_batches
+from mc.batches import CHUNK, Simulation
 from mc.streams import history_stream, uniform
 from mc.transfer_matrix import profile_reflection
 from observables.analytic.slab import ballistic_references, bulk_references
@@ -215,7 +215,7 @@ def _mean_err(estimate):
     return estimate.mean, estimate.stderr
 
 
-def simulate(case, *, progress: bool = False) -> ResultRows:
+def prepare(case) -> Simulation:
     model = case.model
     settings = case.settings
     slab = model["slab"]
@@ -227,7 +227,15 @@ def simulate(case, *, progress: bool = False) -> ResultRows:
     def kernel(first, count):
         return slab_kernel(settings.seed, first, count, mode, *arrays, use_table)
 
-    result = run_batches(kernel, settings.histories, settings.batches, progress=progress, label=settings.name)
+    return Simulation(case.name, kernel, lambda batches: results(case, batches))
+
+
+def results(case, result) -> ResultRows:
+    model = case.model
+    settings = case.settings
+    slab = model["slab"]
+    bulk = model["distribution"] == "bulk"
+    mode = MODE_BULK if bulk else (MODE_SYMMETRIC if model["bias"] == "symmetric" else MODE_LEFT)
     totals, histories, seconds = result.totals, result.histories, result.seconds
     weight = 1.0 / (2.0 * math.pi**2)  # states per volume in the sampled hemisphere (per unit drive)
     drop_totals = -0.5 * (totals[:, 0] - totals[:, 1])  # -(pi^2)(w)(dn_L - dn_R)

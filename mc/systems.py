@@ -6,7 +6,9 @@ Each system module provides
   :class:`mc.config.Table`, ``settings`` the shared :class:`mc.config.RunSettings`)
   returning its validated model; it consumes every key it understands,
   unknown keys are then rejected by the caller;
-* ``simulate(case, *, progress: bool) -> observables.tables.ResultRows``, and
+* ``prepare(case) -> mc.batches.Simulation``: the kernel over histories and the
+  decoder of its batch totals into ``observables.tables.ResultRows`` (the
+  batch loop itself is the caller's), and
 * optionally ``plot(case, frame, out_dir) -> list[Path]`` for ``emmc run --plot``.
 
 Modules are imported lazily so that a case only compiles the kernels it uses.
