@@ -62,6 +62,8 @@ class Simulation:
     label: str
     kernel: Callable[[int, int], np.ndarray]
     finalize: Callable[[BatchTotals], "object"]
+    chunk: int = CHUNK
+    """Histories per accumulator row of this kernel (fixed by the case, never by the thread count)."""
 
 
 def batch_sizes(histories: int, batches: int) -> np.ndarray:
@@ -69,8 +71,8 @@ def batch_sizes(histories: int, batches: int) -> np.ndarray:
     return np.array([base + (1 if b < extra else 0) for b in range(batches)], dtype=np.int64)
 
 
-def n_chunks(count: int) -> int:
-    return (count + CHUNK - 1) // CHUNK
+def n_chunks(count: int, chunk: int = CHUNK) -> int:
+    return (count + chunk - 1) // chunk
 
 
 @contextmanager
@@ -88,19 +90,20 @@ def thread_count(threads: int | None):
         numba.set_num_threads(previous)
 
 
-def run_chunks(kernel, first: int, count: int, pool: ThreadPoolExecutor | None, threads: int) -> np.ndarray:
+def run_chunks(kernel, first: int, count: int, pool: ThreadPoolExecutor | None, threads: int,
+               chunk: int = CHUNK) -> np.ndarray:
     """Per-chunk rows of histories first .. first+count-1, the chunks shared out between threads.
 
     Each thread gets a contiguous range of whole chunks, so every row is the
     same as in a single call and the rows come back in history order."""
-    chunks = n_chunks(count)
+    chunks = n_chunks(count, chunk)
     if pool is None or threads < 2 or chunks < 2:
         return kernel(first, count)
     per_thread = (chunks + threads - 1) // threads
     pieces = []
     for start in range(0, chunks, per_thread):
-        begin = start * CHUNK
-        end = min(count, (start + per_thread) * CHUNK)
+        begin = start * chunk
+        end = min(count, (start + per_thread) * chunk)
         pieces.append((first + begin, end - begin))
     return np.concatenate(list(pool.map(lambda piece: kernel(*piece), pieces)), axis=0)
 
@@ -116,6 +119,7 @@ def run_batches(
     *,
     progress: bool = False,
     label: str = "histories",
+    chunk: int = CHUNK,
 ) -> BatchTotals:
     """Run all batches through ``kernel`` and return the per-batch totals."""
     sizes = batch_sizes(histories, batches)
@@ -123,7 +127,7 @@ def run_batches(
     # compile (or load from the cache) outside the timed region: FOM measures transport
     n_scores = kernel(0, 0).shape[1]
     # one accumulator row of n_scores doubles per chunk
-    call_histories = CHUNK * max(1, min(_CALL_CHUNKS, _CALL_MEMORY // (8 * max(n_scores, 1))))
+    call_histories = chunk * max(1, min(_CALL_CHUNKS, _CALL_MEMORY // (8 * max(n_scores, 1))))
     start = time.perf_counter()
     bar = tqdm(
         total=histories,
@@ -142,7 +146,7 @@ def run_batches(
             done = 0
             while done < size:
                 count = int(min(call_histories, size - done))
-                chunk_totals = run_chunks(kernel, first + done, count, pool, threads)
+                chunk_totals = run_chunks(kernel, first + done, count, pool, threads, chunk)
                 call_total = chunk_totals.sum(axis=0)
                 if totals is None:
                     totals = np.zeros((batches,) + call_total.shape)

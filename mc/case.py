@@ -71,7 +71,7 @@ def run(case: Case, *, threads: int | None = None, progress: bool = False) -> pd
     settings = case.settings
     with thread_count(threads):
         batches = run_batches(simulation.kernel, settings.histories, settings.batches, progress=progress,
-                              label=simulation.label)
+                              label=simulation.label, chunk=simulation.chunk)
     rows = simulation.finalize(batches)
     frame = rows.frame()
     frame["seed"] = case.settings.seed
