@@ -18,13 +18,13 @@ from geometry.sphere import sphere_quadrature
 from mc.batches import Simulation
 from mc.config import RunSettings, Table
 from mc.errors import ConfigError
-from mc.sources import APERTURE_SOURCE, SOURCE_KINDS, source_strength
+from mc.legacy_sources import APERTURE_SOURCE, SOURCE_KINDS, source_strength
 from mc.scattering import isotropic, pack_tables, parse_scatterer
 from mc.transport import point_contact_histories
 from observables.analytic import point_contact as closed_form
 from observables.statistics import Estimate, batch_estimate, figure_of_merit
 from observables.tables import ResultRows
-from observables.tallies import (
+from observables.legacy_tallies import (
     ANALOG,
     IMPURITY_SCORES,
     MESH_SCORES,

@@ -48,9 +48,9 @@ from geometry.aperture import (
 )
 from mc.batches import CHUNK
 from mc.scattering.sampling import sample_outgoing, scattering_intensity, total_cross_section
-from mc.sources import APERTURE_SOURCE, aperture_emission, reservoir_emission
+from mc.legacy_sources import APERTURE_SOURCE, aperture_emission, reservoir_emission
 from mc.streams import history_stream, uniform
-from observables.tallies import ANALOG, IMPURITY_SCORES, MOMENT, NEXT_EVENT, score_mesh, score_probes
+from observables.legacy_tallies import ANALOG, IMPURITY_SCORES, MOMENT, NEXT_EVENT, score_mesh, score_probes
 
 MAX_EVENTS = 100_000
 """Safety cap on surface and collision events per particle."""

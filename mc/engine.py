@@ -1,0 +1,564 @@
+"""The one transport engine: a history loop shared by every 3D system.
+
+A history emits particles from the source's emitters (:mod:`mc.sources`) and
+follows each along straight flights to the nearest of {surface, background
+collision, impurity (multiple scattering), escape}; every flight segment is
+scored by the track-length tallies (:mod:`observables.tallies`), every surface
+event by the surface tallies, and the particle ends in a reservoir (absorbing
+boundary, or escape to infinity through a cell that leads to one), at a
+background collision of a first-flight medium, or lost.  Geometry comes from
+:class:`geometry.model.GeometryArrays`; all offsets into the score row come
+from the tally layout.
+
+Estimators of an impurity at r0 (Sorbello Eqs. 55-64):
+
+* analog — a flight collides when it crosses the impurity's equivalent disk
+  (area sigma_tot(k), facing the flight) and scatters into k' ~ |f|^2.  First
+  order (independent impurities): the scattered electron is traced to its
+  reservoir while the primary flies on unaffected; the change of the drain
+  current is w ([k' ends in the drain] - [the primary ends in the drain]).
+  Multiple scattering: the particle itself is deflected.
+* next-event — every history samples an incoming direction k (uniformly, or
+  exactly inside the view of an opening disk), its occupation by a backward
+  trace to the reservoir it came from (or known exactly), scores sigma_tot(k)
+  and the momentum transfer k - k' with k' ~ |f|^2, and the backscatter
+  either from a second direction towards the opening weighted by
+  |f(k -> k')|^2 or from forward traces of k' and k (any geometry).
+
+Weights are particle currents (e delta-mu / hbar) per history; next-event
+scores carry the flux per solid angle 1/(4 pi^3) of occupation-1 states.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+
+from geometry.model import (
+    DIFFUSE,
+    PARTIALLY_SPECULAR,
+    PROFILE_LAW,
+    QUANTUM_INTERFACE,
+    RESERVOIR,
+    SPECULAR,
+    STOP,
+    TRANSMIT,
+)
+from geometry.regions import region_contains
+from geometry.surfaces import surface_distance, surface_normal
+from mc.directions import isotropic_direction, lambert_about
+from mc.scattering.sampling import sample_outgoing, scattering_intensity, total_cross_section
+from mc.sources import BIRTH_CELL, BULK_INCIDENT, FLUX_PER_SOLID_ANGLE, emit
+from mc.streams import history_stream, uniform
+from mc.transfer_matrix import profile_reflection
+from observables.tallies import (
+    ANALOG,
+    BACKSCATTER,
+    COLLISIONS,
+    CROSSINGS,
+    DROPPED,
+    IMPURITY_MOMENTUM_X,
+    LOST,
+    NEXT_EVENT,
+    SURFACE_MOMENTUM_X,
+    score_balls,
+    score_cartesian_mesh,
+    score_cylindrical_mesh,
+)
+
+FATE_STOPPED, FATE_DROPPED, FATE_LOST = -1, -2, -3
+"""How a particle ends when not in a reservoir (reservoir fates are their indices >= 0)."""
+REFLECTED, TRANSMITTED, ABSORBED, LOST_AT_SURFACE = range(4)
+VIEW_SPHERE, VIEW_DISK, VIEW_DISK_EXACT = range(3)
+"""Next-event direction sampling: uniform with traces; inside an opening's view with traces;
+inside the view of an opening every direction of which is known to come from its reservoir."""
+BANK_COLUMNS = 9  # x, y, z, ux, uy, uz, weight, on_surface, cell (-2: find it)
+FIND_CELL = -2
+
+ImpurityArrays = namedtuple(
+    "ImpurityArrays",
+    [
+        "position",      # (n, 3)
+        "tables",        # packed sampling tables (mc.scattering.pack_tables)
+        "table_start",   # (n + 1,)
+        "disk_radius",   # (n,) sqrt(max sigma_tot / pi): no analog collision beyond it
+        "cell",          # (n,) cell of the impurity (FIND_CELL if it sits on a tracked surface)
+        "on_surface",    # (n,) the tracked surface it sits on, or -1
+        "sampling",      # (n, 7): view kind, height over the disk, rho0, azimuth to centre, phi_max,
+                         #         disk radius, upstream reservoir
+        "next_event",    # (n,) int64 1 = scored by the next-event estimator
+    ],
+)
+
+Physics = namedtuple(
+    "Physics",
+    [
+        "drain",              # reservoir whose incoming current is the current through the system
+        "reservoir_excess",   # (n_reservoirs,) occupation excess delta-mu of each reservoir
+        "analog",             # 1: analog impurity collisions
+        "multiple_scattering",  # 1: the analog collisions deflect the particle itself
+        "max_events",         # surface and collision events allowed per particle
+        "n_scores",
+    ],
+)
+
+EngineModel = namedtuple("EngineModel", ["geometry", "tallies", "emitters", "impurities", "physics"])
+
+
+# ------------------------------------------------------------------------------ geometry steps
+
+
+@njit(cache=True, inline="always")
+def _find_cell(geo, x, y, z, on_surface, sense):
+    for c in range(geo.cell_program.shape[0]):
+        if region_contains(geo.tokens, geo.cell_program[c, 0], geo.cell_program[c, 1], geo.surfaces, x, y, z,
+                           on_surface, sense):
+            return c
+    return -1
+
+
+@njit(cache=True, inline="always")
+def _cell_at_birth(geo, x, y, z, ux, uy, uz, on_surface):
+    """The cell a particle born at r moving along u enters (on a surface: the side it moves to)."""
+    sense = 0
+    if on_surface >= 0:
+        nx, ny, nz = surface_normal(geo.surfaces, on_surface, x, y, z)
+        sense = 1 if ux * nx + uy * ny + uz * nz > 0.0 else -1
+    return _find_cell(geo, x, y, z, on_surface, sense)
+
+
+@njit(cache=True, inline="always")
+def _nearest_surface(geo, x, y, z, ux, uy, uz, on_surface):
+    t_min = math.inf
+    hit = -1
+    for i in range(geo.tracked.shape[0]):
+        s = geo.tracked[i]
+        t = surface_distance(geo.surfaces, s, x, y, z, ux, uy, uz, s == on_surface)
+        if t < t_min:
+            t_min = t
+            hit = s
+    return t_min, hit
+
+
+@njit(cache=True, inline="always")
+def _free_path(geo, medium, ux, uy, uz, state):
+    """Distance to the next background collision: exponential with l(k) (inf if ballistic)."""
+    length = geo.medium_mean_free_path[medium]
+    if length == math.inf:
+        return math.inf, state
+    alpha = geo.medium_anisotropy[medium]
+    if alpha != 0.0:
+        c = ux * geo.medium_axis[medium, 0] + uy * geo.medium_axis[medium, 1] + uz * geo.medium_axis[medium, 2]
+        length *= (1.0 + alpha * c * c) / (1.0 + alpha / 3.0)
+    u, state = uniform(state)
+    return -length * math.log(u), state
+
+
+@njit(cache=True, inline="always")
+def _background_direction(geo, medium, ux, uy, uz, state):
+    a, b = geo.medium_law[medium], geo.medium_law[medium + 1]
+    if b > a:
+        return sample_outgoing(geo.medium_law_tables[a:b], ux, uy, uz, state)
+    return isotropic_direction(state)
+
+
+@njit(cache=True)
+def interface_reflection(geo, index, mu):
+    """R(cos theta = mu) of quantum interface ``index``: transfer matrix of its profile, or its table."""
+    a, b = geo.interface_rows[index, 0], geo.interface_rows[index, 1]
+    if geo.interface_law[index] == PROFILE_LAW:
+        return profile_reflection(mu, geo.interface_kinds[a:b], geo.interface_starts[a:b], geo.interface_widths[a:b],
+                                  geo.interface_values[a:b])
+    return np.interp(mu, geo.interface_cos[a:b], geo.interface_reflection[a:b])
+
+
+@njit(cache=True, inline="always")
+def _boundary_at(geo, s, x, y, z):
+    """The first boundary on surface s whose patch holds the point, or -1 (transmit)."""
+    for b in range(geo.surface_boundaries[s], geo.surface_boundaries[s + 1]):
+        if region_contains(geo.tokens, geo.boundary_program[b, 0], geo.boundary_program[b, 1], geo.surfaces,
+                           x, y, z, -1, 0):
+            return b
+    return -1
+
+
+@njit(cache=True, inline="always")
+def _cross(geo, s, x, y, z, ux, uy, uz, cell, state):
+    """What surface s does to a particle arriving at r: (u', cell', outcome, reservoir, u.n, state)."""
+    b = _boundary_at(geo, s, x, y, z)
+    kind = TRANSMIT if b < 0 else geo.boundary_kind[b]
+    nx, ny, nz = surface_normal(geo.surfaces, s, x, y, z)
+    un = ux * nx + uy * ny + uz * nz
+    if kind == RESERVOIR:
+        return ux, uy, uz, cell, ABSORBED, int(geo.boundary_parameter[b]), un, state
+    if kind == PARTIALLY_SPECULAR:
+        u, state = uniform(state)
+        kind = SPECULAR if u < geo.boundary_parameter[b] else DIFFUSE
+    elif kind == QUANTUM_INTERFACE:
+        reflection = interface_reflection(geo, int(geo.boundary_parameter[b]), abs(un))
+        u, state = uniform(state)
+        kind = SPECULAR if u < reflection else TRANSMIT
+    if kind == SPECULAR:
+        return ux - 2.0 * un * nx, uy - 2.0 * un * ny, uz - 2.0 * un * nz, cell, REFLECTED, -1, un, state
+    if kind == DIFFUSE:
+        back = -1.0 if un > 0.0 else 1.0
+        vx, vy, vz, state = lambert_about(back * nx, back * ny, back * nz, state)
+        return vx, vy, vz, cell, REFLECTED, -1, un, state
+    new_cell = _find_cell(geo, x, y, z, s, 1 if un > 0.0 else -1)
+    return ux, uy, uz, new_cell, TRANSMITTED if new_cell >= 0 else LOST_AT_SURFACE, -1, un, state
+
+
+@njit(cache=True)
+def trace(geo, x, y, z, ux, uy, uz, cell, on_surface, max_events, state):
+    """Follow a particle without scoring and return (its fate, state): the reservoir it ends in,
+    FATE_STOPPED, FATE_DROPPED (event cap) or FATE_LOST (outside every cell)."""
+    if cell == FIND_CELL:
+        cell = _cell_at_birth(geo, x, y, z, ux, uy, uz, on_surface)
+    if cell < 0:
+        return FATE_LOST, state
+    for _ in range(max_events):
+        t_surface, s = _nearest_surface(geo, x, y, z, ux, uy, uz, on_surface)
+        medium = geo.cell_medium[cell]
+        t_collision, state = _free_path(geo, medium, ux, uy, uz, state)
+        if t_collision < t_surface:
+            x += t_collision * ux
+            y += t_collision * uy
+            z += t_collision * uz
+            if geo.medium_after[medium] == STOP:
+                return FATE_STOPPED, state
+            ux, uy, uz, state = _background_direction(geo, medium, ux, uy, uz, state)
+            on_surface = -1
+            continue
+        if t_surface == math.inf:
+            escape = geo.cell_escape[cell]
+            return (escape if escape >= 0 else FATE_LOST), state
+        x += t_surface * ux
+        y += t_surface * uy
+        z += t_surface * uz
+        ux, uy, uz, cell, outcome, reservoir, un, state = _cross(geo, s, x, y, z, ux, uy, uz, cell, state)
+        if outcome == ABSORBED:
+            return reservoir, state
+        if outcome == LOST_AT_SURFACE:
+            return FATE_LOST, state
+        on_surface = s
+    return FATE_DROPPED, state
+
+
+# ------------------------------------------------------------------------------ impurities
+
+
+@njit(cache=True, inline="always")
+def _crossing_distance(imp, i, x, y, z, ux, uy, uz, length):
+    """Distance to impurity i if the flight crosses its equivalent disk (area sigma_tot(u), normal
+    to u) before ``length``, else NaN."""
+    dx = imp.position[i, 0] - x
+    dy = imp.position[i, 1] - y
+    dz = imp.position[i, 2] - z
+    t = dx * ux + dy * uy + dz * uz
+    if t <= 0.0 or t >= length:
+        return math.nan
+    miss2 = dx * dx + dy * dy + dz * dz - t * t
+    radius = imp.disk_radius[i]
+    if miss2 >= radius * radius:
+        return math.nan
+    if miss2 * math.pi < total_cross_section(imp.tables[imp.table_start[i]:imp.table_start[i + 1]], ux, uy, uz):
+        return t
+    return math.nan
+
+
+@njit(cache=True, inline="always")
+def _score_collision(acc, k, weight, ux, uy, uz, qx, qy, qz):
+    """One scattering k -> q: a collision and the momentum transfer hbar (k - k') (Sorbello Eq. 20)."""
+    acc[k + COLLISIONS] += weight
+    acc[k + IMPURITY_MOMENTUM_X] += weight * (ux - qx)
+    acc[k + IMPURITY_MOMENTUM_X + 1] += weight * (uy - qy)
+    acc[k + IMPURITY_MOMENTUM_X + 2] += weight * (uz - qz)
+
+
+@njit(cache=True)
+def _disk_direction(view, state):
+    """An incoming direction k through an opening disk seen from r0, and its weight 1/p(k).
+
+    The directions are parametrised as in the quadratures of observables.analytic:
+    the azimuth phi of the ray from the foot point of r0 (|phi| < phi_max from the
+    direction to the disk centre) and the polar angle beta about -z between the
+    rays that enter and leave the disk; phi uniform and cos(beta) uniform in its
+    range, so every draw lies in the view and the weight 2 phi_max (cos b_in -
+    cos b_out) varies only with phi (constant on the axis and in the disk)."""
+    height, rho0, toward_centre, phi_max, radius = view[1], view[2], view[3], view[4], view[5]
+    u, state = uniform(state)
+    phi = phi_max * (2.0 * u - 1.0)
+    cos_phi = math.cos(phi)
+    sin_phi = math.sin(phi)
+    half = math.sqrt(max(0.0, radius * radius - (rho0 * sin_phi) ** 2))
+    s_out = rho0 * cos_phi + half
+    s_in = max(0.0, rho0 * cos_phi - half) if rho0 > radius else 0.0
+    if s_out <= s_in:
+        return 0.0, 0.0, 1.0, 0.0, state
+    cos_in = height / math.sqrt(height * height + s_in * s_in) if s_in > 0.0 else 1.0
+    cos_out = height / math.sqrt(height * height + s_out * s_out)
+    v, state = uniform(state)
+    cos_beta = cos_out + v * (cos_in - cos_out)
+    sin_beta = math.sqrt(max(0.0, 1.0 - cos_beta * cos_beta))
+    angle = toward_centre + phi
+    weight = 2.0 * phi_max * (cos_in - cos_out)
+    return -sin_beta * math.cos(angle), -sin_beta * math.sin(angle), cos_beta, weight, state
+
+
+@njit(cache=True)
+def next_event(acc, geo, tal, imp, phys, i, state):
+    """Next-event scores of impurity i for one history (see the module docstring); returns
+    (1 if a trace hit the event cap, state)."""
+    view = imp.sampling[i]
+    kind = int(view[0])
+    x0, y0, z0 = imp.position[i, 0], imp.position[i, 1], imp.position[i, 2]
+    cell, on_surface = imp.cell[i], imp.on_surface[i]
+    table = imp.tables[imp.table_start[i]:imp.table_start[i + 1]]
+    if kind == VIEW_SPHERE:
+        kx, ky, kz, state = isotropic_direction(state)
+        weight = 4.0 * math.pi
+    else:
+        kx, ky, kz, weight, state = _disk_direction(view, state)
+        if weight == 0.0:
+            return 0, state
+    dropped = 0
+    if kind == VIEW_DISK_EXACT:
+        occupation = phys.reservoir_excess[int(view[6])]
+    else:
+        # the state k at r0 is filled from where the time-reversed flight -k ends
+        fate, state = trace(geo, x0, y0, z0, -kx, -ky, -kz, cell, on_surface, phys.max_events, state)
+        if fate == FATE_DROPPED:
+            return 1, state
+        occupation = phys.reservoir_excess[fate] if fate >= 0 else 0.0
+    if occupation == 0.0:
+        return 0, state
+    sigma = total_cross_section(table, kx, ky, kz)
+    qx, qy, qz, state = sample_outgoing(table, kx, ky, kz, state)
+    base = weight * occupation * FLUX_PER_SOLID_ANGLE
+    k = tal.impurity_offset[i, NEXT_EVENT]
+    _score_collision(acc, k, base * sigma, kx, ky, kz, qx, qy, qz)
+    if kind == VIEW_SPHERE:
+        fate_q, state = trace(geo, x0, y0, z0, qx, qy, qz, cell, on_surface, phys.max_events, state)
+        fate_k, state = trace(geo, x0, y0, z0, kx, ky, kz, cell, on_surface, phys.max_events, state)
+        if fate_q == FATE_DROPPED or fate_k == FATE_DROPPED:
+            dropped = 1
+        drained = (1.0 if fate_q == phys.drain else 0.0) - (1.0 if fate_k == phys.drain else 0.0)
+        acc[k + BACKSCATTER] += base * sigma * drained
+        return dropped, state
+    # the directions towards the opening are minus those of its view; every other direction
+    # and the unscattered flight end in the drain (the builder checks this for the view)
+    bx, by, bz, weight_b, state = _disk_direction(view, state)
+    if weight_b > 0.0:
+        returns = 1.0
+        if kind == VIEW_DISK:
+            fate_b, state = trace(geo, x0, y0, z0, -bx, -by, -bz, cell, on_surface, phys.max_events, state)
+            if fate_b == FATE_DROPPED:
+                dropped = 1
+            returns = 0.0 if fate_b == phys.drain else 1.0
+        acc[k + BACKSCATTER] -= base * weight_b * returns * scattering_intensity(table, kx, ky, kz, -bx, -by, -bz)
+    return dropped, state
+
+
+# ------------------------------------------------------------------------------ the history loop
+
+
+@njit(cache=True, inline="always")
+def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_surface, state, pending, touched,
+               times):
+    """Follow one particle to its end, scoring every segment and surface event; returns (fate, state).
+
+    (The model's parts come in separately: unpacking a tuple of arrays per particle would
+    reference-count every array in it.)"""
+    n_impurities = imp.position.shape[0]
+    n_touched = 0
+    fate = FATE_DROPPED
+    last_hit = -1
+    first_order = phys.analog == 1 and phys.multiple_scattering == 0 and weight != 0.0
+    for _ in range(phys.max_events):
+        t_surface, s = _nearest_surface(geo, x, y, z, ux, uy, uz, on_surface)
+        medium = geo.cell_medium[cell]
+        t_collision, state = _free_path(geo, medium, ux, uy, uz, state)
+        length = min(t_surface, t_collision)
+        hit = -1
+        if phys.multiple_scattering == 1 and weight != 0.0:
+            for i in range(n_impurities):
+                if i != last_hit:
+                    t = _crossing_distance(imp, i, x, y, z, ux, uy, uz, length)
+                    if t == t:
+                        hit = i
+                        length = t
+        if weight != 0.0:
+            score_balls(acc, tal, x, y, z, ux, uy, uz, length, weight)
+            for m in range(tal.cylindrical_offset.shape[0]):
+                score_cylindrical_mesh(acc, tal.cylindrical_offset[m], x, y, z, ux, uy, uz, length, weight,
+                                       tal.cylindrical_bounds[m, 0], tal.cylindrical_bounds[m, 1],
+                                       tal.cylindrical_bounds[m, 2], tal.cylindrical_shape[m, 0],
+                                       tal.cylindrical_shape[m, 1], times)
+            for m in range(tal.cartesian_offset.shape[0]):
+                score_cartesian_mesh(acc, tal.cartesian_offset[m], x, y, z, ux, uy, uz, length, weight,
+                                     tal.cartesian_lower[m], tal.cartesian_upper[m], tal.cartesian_shape[m])
+        if first_order:
+            # each impurity the primary crosses scatters an independent secondary; the
+            # primary flies on as if the impurity were absent
+            for i in range(n_impurities):
+                t = _crossing_distance(imp, i, x, y, z, ux, uy, uz, length)
+                if t != t:  # NaN: no crossing
+                    continue
+                table = imp.tables[imp.table_start[i]:imp.table_start[i + 1]]
+                qx, qy, qz, state = sample_outgoing(table, ux, uy, uz, state)
+                k = tal.impurity_offset[i, ANALOG]
+                _score_collision(acc, k, weight, ux, uy, uz, qx, qy, qz)
+                fate_q, state = trace(geo, imp.position[i, 0], imp.position[i, 1], imp.position[i, 2], qx, qy, qz,
+                                      imp.cell[i], imp.on_surface[i], phys.max_events, state)
+                if fate_q == phys.drain:
+                    acc[k + BACKSCATTER] += weight
+                if pending[i] == 0.0:
+                    touched[n_touched] = i
+                    n_touched += 1
+                pending[i] += weight
+        if hit >= 0:
+            table = imp.tables[imp.table_start[hit]:imp.table_start[hit + 1]]
+            qx, qy, qz, state = sample_outgoing(table, ux, uy, uz, state)
+            _score_collision(acc, tal.impurity_offset[hit, ANALOG], weight, ux, uy, uz, qx, qy, qz)
+            x, y, z = imp.position[hit, 0], imp.position[hit, 1], imp.position[hit, 2]
+            ux, uy, uz = qx, qy, qz
+            on_surface = imp.on_surface[hit]
+            cell = imp.cell[hit] if imp.cell[hit] != FIND_CELL else _cell_at_birth(geo, x, y, z, ux, uy, uz, on_surface)
+            last_hit = hit
+            continue
+        last_hit = -1
+        if t_collision < t_surface:
+            x += length * ux
+            y += length * uy
+            z += length * uz
+            if geo.medium_after[medium] == STOP:
+                fate = FATE_STOPPED
+                break
+            ux, uy, uz, state = _background_direction(geo, medium, ux, uy, uz, state)
+            on_surface = -1
+            continue
+        if t_surface == math.inf:
+            fate = geo.cell_escape[cell] if geo.cell_escape[cell] >= 0 else FATE_LOST
+            break
+        x += length * ux
+        y += length * uy
+        z += length * uz
+        vx, vy, vz, cell, outcome, reservoir, un, state = _cross(geo, s, x, y, z, ux, uy, uz, cell, state)
+        for t in range(tal.surface_index.shape[0]):
+            if tal.surface_index[t] == s and region_contains(
+                    tal.surface_tokens, tal.surface_program[t, 0], tal.surface_program[t, 1], geo.surfaces, x, y, z, -1, 0):
+                k = tal.surface_offset[t]
+                if outcome == REFLECTED:
+                    acc[k + SURFACE_MOMENTUM_X] += weight * (ux - vx)
+                    acc[k + SURFACE_MOMENTUM_X + 1] += weight * (uy - vy)
+                    acc[k + SURFACE_MOMENTUM_X + 2] += weight * (uz - vz)
+                else:
+                    acc[k + CROSSINGS] += weight if un > 0.0 else -weight
+        ux, uy, uz = vx, vy, vz
+        if outcome == ABSORBED:
+            fate = reservoir
+            break
+        if outcome == LOST_AT_SURFACE:
+            fate = FATE_LOST
+            break
+        on_surface = s
+    if fate >= 0:
+        acc[tal.reservoir_offset + fate] += weight
+    for j in range(n_touched):
+        i = touched[j]
+        if fate == phys.drain:
+            acc[tal.impurity_offset[i, ANALOG] + BACKSCATTER] -= pending[i]
+        pending[i] = 0.0
+    return fate, state
+
+
+@njit(cache=True, inline="always")
+def _bank(bank, n, x, y, z, ux, uy, uz, weight, on_surface, cell):
+    bank[n, 0], bank[n, 1], bank[n, 2] = x, y, z
+    bank[n, 3], bank[n, 4], bank[n, 5] = ux, uy, uz
+    bank[n, 6], bank[n, 7], bank[n, 8] = weight, on_surface, cell
+
+
+@njit(cache=True, inline="always")
+def _bulk_incident(acc, geo, tal, imp, emitters, e, bank, n_bank, state):
+    """Sorbello Eq. 1 incident on the impurity of emitter e: score the collision, bank the scattered (+)
+    and shadow (-) electrons leaving the complex."""
+    i = int(emitters[e, 5])
+    kx, ky, kz, state = isotropic_direction(state)
+    table = imp.tables[imp.table_start[i]:imp.table_start[i + 1]]
+    medium = geo.cell_medium[imp.cell[i]] if imp.cell[i] >= 0 else 0
+    alpha = geo.medium_anisotropy[medium]
+    c = kx * geo.medium_axis[medium, 0] + ky * geo.medium_axis[medium, 1] + kz * geo.medium_axis[medium, 2]
+    tau_ratio = (1.0 + alpha * c * c) / (1.0 + alpha / 3.0)
+    occupation = -tau_ratio * (kx * emitters[e, 6] + ky * emitters[e, 7] + kz * emitters[e, 8])
+    weight = emitters[e, 1] * 4.0 * math.pi * total_cross_section(table, kx, ky, kz) * occupation
+    qx, qy, qz, state = sample_outgoing(table, kx, ky, kz, state)
+    _score_collision(acc, tal.impurity_offset[i, NEXT_EVENT], weight, kx, ky, kz, qx, qy, qz)
+    x, y, z = imp.position[i, 0], imp.position[i, 1], imp.position[i, 2]
+    _bank(bank, n_bank, x, y, z, qx, qy, qz, weight, imp.on_surface[i], imp.cell[i])
+    _bank(bank, n_bank + 1, x, y, z, kx, ky, kz, -weight, imp.on_surface[i], imp.cell[i])
+    return n_bank + 2, state
+
+
+@njit(nogil=True, parallel=True, cache=True)  # see mc.batches: serial loop, parallel passes
+def engine_histories(seed, first, count, chunk, model):
+    """Scores (n_chunks, n_scores) of histories first .. first+count-1, one row per ``chunk`` histories."""
+    geo, tal, imp, phys = model.geometry, model.tallies, model.impurities, model.physics
+    emitters = model.emitters
+    n_chunks = (count + chunk - 1) // chunk
+    acc = np.zeros((n_chunks, phys.n_scores))
+    n_impurities = imp.position.shape[0]
+    pending = np.zeros(n_impurities)
+    touched = np.zeros(n_impurities, dtype=np.int64)
+    times = np.empty(tal.scratch)
+    bank = np.empty((2 * emitters.shape[0], BANK_COLUMNS))
+    any_next_event = False
+    for i in range(n_impurities):
+        if imp.next_event[i] == 1:
+            any_next_event = True
+    for c in range(n_chunks):
+        row = acc[c]
+        stop = min(count, (c + 1) * chunk)
+        for h in range(c * chunk, stop):
+            state = history_stream(seed, first + h)
+            n_bank = 0
+            for e in range(emitters.shape[0]):
+                if int(emitters[e, 0]) == BULK_INCIDENT:
+                    n_bank, state = _bulk_incident(row, geo, tal, imp, emitters, e, bank, n_bank, state)
+                    continue
+                x, y, z, ux, uy, uz, weight, state = emit(emitters, e, state)
+                _bank(bank, n_bank, x, y, z, ux, uy, uz, weight, emitters[e, 3], emitters[e, BIRTH_CELL])
+                n_bank += 1
+                if emitters[e, 2] >= 0:
+                    # what a reservoir emits is current out of it
+                    row[tal.reservoir_offset + int(emitters[e, 2])] -= weight
+            dropped = 0
+            lost = 0
+            for p in range(n_bank):
+                x, y, z = bank[p, 0], bank[p, 1], bank[p, 2]
+                ux, uy, uz = bank[p, 3], bank[p, 4], bank[p, 5]
+                on_surface = int(bank[p, 7])
+                cell = int(bank[p, 8])
+                if cell == FIND_CELL:
+                    cell = _cell_at_birth(geo, x, y, z, ux, uy, uz, on_surface)
+                if cell < 0:
+                    lost += 1
+                    continue
+                # the one call site of the (inlined) particle follower keeps the kernel small
+                fate, state = _transport(row, geo, tal, imp, phys, x, y, z, ux, uy, uz, bank[p, 6], cell,
+                                         on_surface, state, pending, touched, times)
+                if fate == FATE_DROPPED:
+                    dropped = 1
+                elif fate == FATE_LOST:
+                    lost += 1
+            if any_next_event:
+                for i in range(n_impurities):
+                    if imp.next_event[i] == 1:
+                        cut, state = next_event(row, geo, tal, imp, phys, i, state)
+                        dropped = max(dropped, cut)
+            row[tal.diagnostic_offset + DROPPED] += dropped
+            row[tal.diagnostic_offset + LOST] += lost
+    return acc

@@ -1,0 +1,220 @@
+"""A transport model: geometry + source + impurities + tallies, compiled for the one engine.
+
+A system builder (``mc/systems/*``) fills a :class:`TransportModel` with
+objects — a :class:`geometry.model.Geometry`, emitters of :mod:`mc.sources`,
+:class:`ImpurityModel` entries and tally filters of :mod:`observables.tallies`
+— and :meth:`TransportModel.compile` turns them into the plain arrays of
+:class:`mc.engine.EngineModel` and the :class:`observables.tallies.TallyLayout`
+that the decoder reads the scores back with.  :func:`engine_simulation` wraps
+the compiled model into the :class:`mc.batches.Simulation` that the runner
+drives.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from geometry.model import Geometry
+from geometry.regions import Region
+from geometry.shapes import disk_view
+from geometry.surfaces import Surface
+from geometry.sphere import sphere_quadrature
+from mc.batches import CHUNK, Simulation
+from mc.engine import (
+    FIND_CELL,
+    VIEW_DISK,
+    VIEW_DISK_EXACT,
+    VIEW_SPHERE,
+    EngineModel,
+    ImpurityArrays,
+    Physics,
+    engine_histories,
+)
+from mc.scattering import pack_tables
+from mc.sources import birth_points, emitter_rows
+from observables.tallies import (
+    BALL_SCORES,
+    CARTESIAN_MESH_SCORES,
+    CYLINDRICAL_MESH_SCORES,
+    DIAGNOSTIC_SCORES,
+    ESTIMATORS,
+    IMPURITY_SCORES,
+    RESERVOIR_SCORES,
+    SURFACE_SCORES,
+    Ball,
+    CartesianMesh,
+    CylindricalMesh,
+    TallyLayout,
+    tally_arrays,
+)
+
+MAX_EVENTS = 1_000_000
+"""Surface and collision events allowed per particle; a history that needs more is counted
+as dropped and the run refuses to report results it could bias."""
+
+
+@dataclass(frozen=True)
+class OpeningView:
+    """Next-event directions inside the view of the disk rho < radius, z = z, from above it.
+
+    ``exact``: every direction of the view is known to come from (and every
+    flight towards the disk to return to) the ``upstream`` reservoir, so no
+    trace is needed (a ballistic point contact)."""
+
+    z: float
+    radius: float
+    upstream: str
+    exact: bool = False
+
+
+@dataclass(eq=False)
+class ImpurityModel:
+    """A scatterer at ``position`` with the estimators that score it."""
+
+    position: tuple[float, float, float]
+    scatterer: object
+    next_event: bool = False
+    view: OpeningView | None = None
+
+    def disk_radius(self) -> float:
+        """Largest radius sqrt(sigma_tot(k)/pi) of the disk an analog flight must cross to collide."""
+        if getattr(self.scatterer, "spherical", True):
+            sigma = self.scatterer.sigma_tot
+        else:
+            directions, _ = sphere_quadrature(8)
+            # the quadrature may miss the largest sigma_tot(k) by a little: 10 % margin (exactness
+            # comes from comparing with sigma_tot(k) in the kernel, the radius only prunes)
+            sigma = 1.1 * max(self.scatterer.sigma_tot_along(k) for k in directions)
+        return math.sqrt(sigma / math.pi)
+
+
+@dataclass(eq=False)
+class TransportModel:
+    geometry: Geometry
+    emitters: list
+    drain: str
+    reservoir_excess: dict[str, float]
+    impurities: list[ImpurityModel] = field(default_factory=list)
+    balls: list[Ball] = field(default_factory=list)
+    cylindrical_meshes: list[CylindricalMesh] = field(default_factory=list)
+    cartesian_meshes: list[CartesianMesh] = field(default_factory=list)
+    surface_tallies: list[tuple[Surface, Region]] = field(default_factory=list)
+    analog: bool = False
+    multiple_scattering: bool = False
+    max_events: int = MAX_EVENTS
+
+    def layout(self) -> TallyLayout:
+        """Where every tally of this model lives in the score row."""
+        layout = TallyLayout()
+        reservoirs = self.geometry.reservoirs
+        layout.add("reservoirs", [("reservoir", len(reservoirs))], RESERVOIR_SCORES)
+        layout.add("diagnostics", [], DIAGNOSTIC_SCORES)
+        if self.balls:
+            layout.add("balls", [("ball", len(self.balls))], BALL_SCORES)
+        for i, mesh in enumerate(self.cylindrical_meshes):
+            layout.add(f"cylindrical_mesh_{i}", [("rho", mesh.n_rho), ("z", mesh.n_z)], CYLINDRICAL_MESH_SCORES)
+        for i, mesh in enumerate(self.cartesian_meshes):
+            layout.add(f"cartesian_mesh_{i}", [("x", mesh.shape[0]), ("y", mesh.shape[1]), ("z", mesh.shape[2])],
+                       CARTESIAN_MESH_SCORES)
+        if self.surface_tallies:
+            layout.add("surfaces", [("surface", len(self.surface_tallies))], SURFACE_SCORES)
+        if self.impurities:
+            layout.add("impurities", [("impurity", len(self.impurities)), ("estimator", len(ESTIMATORS))],
+                       IMPURITY_SCORES)
+        return layout
+
+    def compile(self) -> tuple[EngineModel, TallyLayout]:
+        geometry = self.geometry
+        extra = tuple(s for s, _ in self.surface_tallies)
+        birth_surfaces = tuple(e.surface for e in self.emitters if getattr(e, "surface", None) is not None)
+        arrays = geometry.arrays(extra_surfaces=birth_surfaces, tracked_extra=extra)
+        surfaces = geometry.surfaces(birth_surfaces + extra)
+        index = {id(s): i for i, s in enumerate(surfaces)}
+        reservoirs = geometry.reservoirs
+        layout = self.layout()
+
+        def lookup(s):
+            return index[id(s)]
+
+        tallies = tally_arrays(
+            layout,
+            balls=self.balls,
+            cylindrical=self.cylindrical_meshes,
+            cartesian=self.cartesian_meshes,
+            surface_tallies=[(lookup(s), patch.program(lookup)) for s, patch in self.surface_tallies],
+            n_impurities=len(self.impurities),
+        )
+        emitters = emitter_rows(self.emitters, reservoirs.index, lookup, self._birth_cell)
+        impurities = self._impurity_arrays(arrays, surfaces, reservoirs)
+        physics = Physics(
+            drain=reservoirs.index(self.drain),
+            reservoir_excess=np.array([float(self.reservoir_excess.get(r, 0.0)) for r in reservoirs]),
+            analog=int(self.analog),
+            multiple_scattering=int(self.multiple_scattering),
+            max_events=int(self.max_events),
+            n_scores=int(layout.size),
+        )
+        return EngineModel(arrays, tallies, emitters, impurities, physics), layout
+
+    def _birth_cell(self, emitter) -> int:
+        """The one cell every particle of an emitter starts in (checked on sample points)."""
+        points, _ = birth_points(emitter)
+        cells = np.unique(self.geometry.find_cell(points))
+        if len(cells) != 1 or cells[0] < 0:
+            raise ValueError(f"{type(emitter).__name__} does not start its particles in one cell (cells {cells})")
+        return int(cells[0])
+
+    def _impurity_arrays(self, arrays, surfaces, reservoirs) -> ImpurityArrays:
+        n = len(self.impurities)
+        positions = np.array([imp.position for imp in self.impurities], dtype=np.float64).reshape(n, 3)
+        packed, starts = pack_tables([imp.scatterer.sampling_table() for imp in self.impurities])
+        on_surface = np.full(n, -1, dtype=np.int64)
+        cells = np.zeros(n, dtype=np.int64)
+        views = np.zeros((n, 7))
+        for i, imp in enumerate(self.impurities):
+            for s in arrays.tracked:
+                scale = max(1.0, float(np.max(np.abs(positions[i]))))
+                if abs(float(surfaces[s].value(positions[i]))) <= 1e-12 * scale * scale:
+                    on_surface[i] = s
+            cells[i] = FIND_CELL if on_surface[i] >= 0 else int(self.geometry.find_cell(positions[i][None, :])[0])
+            if imp.view is None:
+                views[i, 0] = VIEW_SPHERE
+            else:
+                height, rho0, toward, phi_max = disk_view(imp.position, imp.view.z, imp.view.radius)
+                views[i] = (VIEW_DISK_EXACT if imp.view.exact else VIEW_DISK, height, rho0, toward, phi_max,
+                            imp.view.radius, reservoirs.index(imp.view.upstream))
+        return ImpurityArrays(
+            position=positions,
+            tables=np.asarray(packed, dtype=np.float64),
+            table_start=np.asarray(starts, dtype=np.int64),
+            disk_radius=np.array([imp.disk_radius() for imp in self.impurities], dtype=np.float64),
+            cell=cells,
+            on_surface=on_surface,
+            sampling=views,
+            next_event=np.array([1 if imp.next_event else 0 for imp in self.impurities], dtype=np.int64),
+        )
+
+
+def chunk_histories(n_scores: int) -> int:
+    """Histories per accumulator row: enough that zeroing and summing a row (O(n_scores)) stays a
+    small cost next to the transport of the chunk; a power of two times CHUNK."""
+    chunk = CHUNK
+    while chunk * 16 < n_scores:
+        chunk *= 2
+    return chunk
+
+
+def engine_simulation(label: str, seed: int, model: TransportModel,
+                      finalize: Callable[[object, TallyLayout], object]) -> Simulation:
+    """The Simulation of a model: the engine kernel over histories and ``finalize(batches, layout)``."""
+    arrays, layout = model.compile()
+    chunk = chunk_histories(layout.size)
+
+    def kernel(first: int, count: int) -> np.ndarray:
+        return engine_histories(seed, first, count, chunk, arrays)
+
+    return Simulation(label, kernel, lambda batches: finalize(batches, layout), chunk)
