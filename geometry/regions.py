@@ -153,7 +153,7 @@ def stack_depth(tokens: list[int]) -> int:
     return deepest
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def region_contains(tokens, start, end, surfaces, x, y, z, on_surface, sense_of_surface):
     """Is the point in the region whose postfix program is tokens[start:end]?"""
     if end == start:

@@ -153,7 +153,7 @@ def _row(kind: int, *params: float) -> np.ndarray:
 # ------------------------------------------------------------------------------------ kernels
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _quadric(rows, s, x, y, z, ux, uy, uz):
     """Coefficients of f(p + t u) = a t^2 + 2 b t + c for the curved surfaces."""
     kind = int(rows[s, 0])
@@ -175,7 +175,7 @@ def _quadric(rows, s, x, y, z, ux, uy, uz):
             dx * dx + dy * dy - rho * rho)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def surface_value(rows, s, x, y, z):
     """f(r) of surface s: negative on the - side, positive on the + side."""
     kind = int(rows[s, 0])
@@ -187,7 +187,7 @@ def surface_value(rows, s, x, y, z):
     return c
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def surface_distance(rows, s, x, y, z, ux, uy, uz, on_surface):
     """Distance t > 0 along p + t u to the next crossing of the surface (inf if none).
 
@@ -237,7 +237,7 @@ def surface_distance(rows, s, x, y, z, ux, uy, uz, on_surface):
     return math.inf
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def surface_normal(rows, s, x, y, z):
     """Unit normal grad f / |grad f| of surface s at a point of it (towards the + side)."""
     kind = int(rows[s, 0])

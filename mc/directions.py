@@ -12,7 +12,7 @@ from numba import njit
 from mc.streams import uniform
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def unit_disk_point(state):
     """A point uniform on the unit disk by rejection; with z = sqrt(1 - x^2 - y^2) it is a
     cosine-weighted (Lambertian) direction about z (Malley's method)."""
@@ -25,7 +25,7 @@ def unit_disk_point(state):
             return x, y, state
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def isotropic_direction(state):
     """A direction uniform on the unit sphere (Marsaglia 1972)."""
     x1, x2, state = unit_disk_point(state)
@@ -34,7 +34,7 @@ def isotropic_direction(state):
     return x1 * root, x2 * root, 1.0 - 2.0 * s, state
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def about_axis(nx, ny, nz, x, y, along):
     """The vector with components (x, y, along) in an orthonormal frame whose third axis is n
     (Duff et al. 2017, branch-free frame)."""
@@ -50,7 +50,7 @@ def about_axis(nx, ny, nz, x, y, along):
     )
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def lambert_about(nx, ny, nz, state):
     """A direction cosine-distributed about the unit vector n."""
     x, y, state = unit_disk_point(state)
@@ -59,7 +59,7 @@ def lambert_about(nx, ny, nz, state):
     return ux, uy, uz, state
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def cone_about(nx, ny, nz, cos_polar, state):
     """A direction at polar cosine ``cos_polar`` about n with a uniform azimuth."""
     x, y, state = unit_disk_point(state)

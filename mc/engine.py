@@ -49,6 +49,7 @@ from geometry.model import (
 )
 from geometry.regions import region_contains
 from geometry.surfaces import surface_distance, surface_normal
+from mc.borrowed import borrow
 from mc.directions import isotropic_direction, lambert_about
 from mc.scattering.sampling import sample_outgoing, scattering_intensity, total_cross_section
 from mc.sources import BIRTH_CELL, BULK_INCIDENT, FLUX_PER_SOLID_ANGLE, emit
@@ -109,78 +110,77 @@ EngineModel = namedtuple("EngineModel", ["geometry", "tallies", "emitters", "imp
 
 
 # ------------------------------------------------------------------------------ geometry steps
+# Helpers called per segment take the arrays they need, not the model's tuples: passing a
+# tuple of arrays to a function copies every array in it.
 
 
-@njit(cache=True, inline="always")
-def _find_cell(geo, x, y, z, on_surface, sense):
-    for c in range(geo.cell_program.shape[0]):
-        if region_contains(geo.tokens, geo.cell_program[c, 0], geo.cell_program[c, 1], geo.surfaces, x, y, z,
-                           on_surface, sense):
+@njit(cache=True)
+def _find_cell(tokens, cell_program, surfaces, x, y, z, on_surface, sense):
+    for c in range(cell_program.shape[0]):
+        if region_contains(tokens, cell_program[c, 0], cell_program[c, 1], surfaces, x, y, z, on_surface, sense):
             return c
     return -1
 
 
-@njit(cache=True, inline="always")
-def _cell_at_birth(geo, x, y, z, ux, uy, uz, on_surface):
+@njit(cache=True)
+def _cell_at_birth(tokens, cell_program, surfaces, x, y, z, ux, uy, uz, on_surface):
     """The cell a particle born at r moving along u enters (on a surface: the side it moves to)."""
     sense = 0
     if on_surface >= 0:
-        nx, ny, nz = surface_normal(geo.surfaces, on_surface, x, y, z)
+        nx, ny, nz = surface_normal(surfaces, on_surface, x, y, z)
         sense = 1 if ux * nx + uy * ny + uz * nz > 0.0 else -1
-    return _find_cell(geo, x, y, z, on_surface, sense)
+    return _find_cell(tokens, cell_program, surfaces, x, y, z, on_surface, sense)
 
 
-@njit(cache=True, inline="always")
-def _nearest_surface(geo, x, y, z, ux, uy, uz, on_surface):
+@njit(cache=True)
+def _nearest_surface(surfaces, tracked, x, y, z, ux, uy, uz, on_surface):
     t_min = math.inf
     hit = -1
-    for i in range(geo.tracked.shape[0]):
-        s = geo.tracked[i]
-        t = surface_distance(geo.surfaces, s, x, y, z, ux, uy, uz, s == on_surface)
+    for i in range(tracked.shape[0]):
+        s = tracked[i]
+        t = surface_distance(surfaces, s, x, y, z, ux, uy, uz, s == on_surface)
         if t < t_min:
             t_min = t
             hit = s
     return t_min, hit
 
 
-@njit(cache=True, inline="always")
-def _free_path(geo, medium, ux, uy, uz, state):
+@njit(cache=True)
+def _free_path(mean_free_path, anisotropy, axis, medium, ux, uy, uz, state):
     """Distance to the next background collision: exponential with l(k) (inf if ballistic)."""
-    length = geo.medium_mean_free_path[medium]
+    length = mean_free_path[medium]
     if length == math.inf:
         return math.inf, state
-    alpha = geo.medium_anisotropy[medium]
+    alpha = anisotropy[medium]
     if alpha != 0.0:
-        c = ux * geo.medium_axis[medium, 0] + uy * geo.medium_axis[medium, 1] + uz * geo.medium_axis[medium, 2]
+        c = ux * axis[medium, 0] + uy * axis[medium, 1] + uz * axis[medium, 2]
         length *= (1.0 + alpha * c * c) / (1.0 + alpha / 3.0)
     u, state = uniform(state)
     return -length * math.log(u), state
 
 
-@njit(cache=True, inline="always")
-def _background_direction(geo, medium, ux, uy, uz, state):
-    a, b = geo.medium_law[medium], geo.medium_law[medium + 1]
+@njit(cache=True)
+def _background_direction(law_offsets, law_tables, medium, ux, uy, uz, state):
+    a, b = law_offsets[medium], law_offsets[medium + 1]
     if b > a:
-        return sample_outgoing(geo.medium_law_tables[a:b], ux, uy, uz, state)
+        return sample_outgoing(law_tables[a:b], ux, uy, uz, state)
     return isotropic_direction(state)
 
 
 @njit(cache=True)
-def interface_reflection(geo, index, mu):
+def interface_reflection(law, rows, kinds, starts, widths, values, table_cos, table_reflection, index, mu):
     """R(cos theta = mu) of quantum interface ``index``: transfer matrix of its profile, or its table."""
-    a, b = geo.interface_rows[index, 0], geo.interface_rows[index, 1]
-    if geo.interface_law[index] == PROFILE_LAW:
-        return profile_reflection(mu, geo.interface_kinds[a:b], geo.interface_starts[a:b], geo.interface_widths[a:b],
-                                  geo.interface_values[a:b])
-    return np.interp(mu, geo.interface_cos[a:b], geo.interface_reflection[a:b])
+    a, b = rows[index, 0], rows[index, 1]
+    if law[index] == PROFILE_LAW:
+        return profile_reflection(mu, kinds[a:b], starts[a:b], widths[a:b], values[a:b])
+    return np.interp(mu, table_cos[a:b], table_reflection[a:b])
 
 
-@njit(cache=True, inline="always")
-def _boundary_at(geo, s, x, y, z):
+@njit(cache=True)
+def _boundary_at(surface_boundaries, boundary_program, tokens, surfaces, s, x, y, z):
     """The first boundary on surface s whose patch holds the point, or -1 (transmit)."""
-    for b in range(geo.surface_boundaries[s], geo.surface_boundaries[s + 1]):
-        if region_contains(geo.tokens, geo.boundary_program[b, 0], geo.boundary_program[b, 1], geo.surfaces,
-                           x, y, z, -1, 0):
+    for b in range(surface_boundaries[s], surface_boundaries[s + 1]):
+        if region_contains(tokens, boundary_program[b, 0], boundary_program[b, 1], surfaces, x, y, z, -1, 0):
             return b
     return -1
 
@@ -188,7 +188,7 @@ def _boundary_at(geo, s, x, y, z):
 @njit(cache=True, inline="always")
 def _cross(geo, s, x, y, z, ux, uy, uz, cell, state):
     """What surface s does to a particle arriving at r: (u', cell', outcome, reservoir, u.n, state)."""
-    b = _boundary_at(geo, s, x, y, z)
+    b = _boundary_at(geo.surface_boundaries, geo.boundary_program, geo.tokens, geo.surfaces, s, x, y, z)
     kind = TRANSMIT if b < 0 else geo.boundary_kind[b]
     nx, ny, nz = surface_normal(geo.surfaces, s, x, y, z)
     un = ux * nx + uy * ny + uz * nz
@@ -198,7 +198,10 @@ def _cross(geo, s, x, y, z, ux, uy, uz, cell, state):
         u, state = uniform(state)
         kind = SPECULAR if u < geo.boundary_parameter[b] else DIFFUSE
     elif kind == QUANTUM_INTERFACE:
-        reflection = interface_reflection(geo, int(geo.boundary_parameter[b]), abs(un))
+        reflection = interface_reflection(geo.interface_law, geo.interface_rows, geo.interface_kinds,
+                                          geo.interface_starts, geo.interface_widths, geo.interface_values,
+                                          geo.interface_cos, geo.interface_reflection,
+                                          int(geo.boundary_parameter[b]), abs(un))
         u, state = uniform(state)
         kind = SPECULAR if u < reflection else TRANSMIT
     if kind == SPECULAR:
@@ -207,7 +210,7 @@ def _cross(geo, s, x, y, z, ux, uy, uz, cell, state):
         back = -1.0 if un > 0.0 else 1.0
         vx, vy, vz, state = lambert_about(back * nx, back * ny, back * nz, state)
         return vx, vy, vz, cell, REFLECTED, -1, un, state
-    new_cell = _find_cell(geo, x, y, z, s, 1 if un > 0.0 else -1)
+    new_cell = _find_cell(geo.tokens, geo.cell_program, geo.surfaces, x, y, z, s, 1 if un > 0.0 else -1)
     return ux, uy, uz, new_cell, TRANSMITTED if new_cell >= 0 else LOST_AT_SURFACE, -1, un, state
 
 
@@ -216,20 +219,21 @@ def trace(geo, x, y, z, ux, uy, uz, cell, on_surface, max_events, state):
     """Follow a particle without scoring and return (its fate, state): the reservoir it ends in,
     FATE_STOPPED, FATE_DROPPED (event cap) or FATE_LOST (outside every cell)."""
     if cell == FIND_CELL:
-        cell = _cell_at_birth(geo, x, y, z, ux, uy, uz, on_surface)
+        cell = _cell_at_birth(geo.tokens, geo.cell_program, geo.surfaces, x, y, z, ux, uy, uz, on_surface)
     if cell < 0:
         return FATE_LOST, state
     for _ in range(max_events):
-        t_surface, s = _nearest_surface(geo, x, y, z, ux, uy, uz, on_surface)
+        t_surface, s = _nearest_surface(geo.surfaces, geo.tracked, x, y, z, ux, uy, uz, on_surface)
         medium = geo.cell_medium[cell]
-        t_collision, state = _free_path(geo, medium, ux, uy, uz, state)
+        t_collision, state = _free_path(geo.medium_mean_free_path, geo.medium_anisotropy, geo.medium_axis, medium,
+                                        ux, uy, uz, state)
         if t_collision < t_surface:
             x += t_collision * ux
             y += t_collision * uy
             z += t_collision * uz
             if geo.medium_after[medium] == STOP:
                 return FATE_STOPPED, state
-            ux, uy, uz, state = _background_direction(geo, medium, ux, uy, uz, state)
+            ux, uy, uz, state = _background_direction(geo.medium_law, geo.medium_law_tables, medium, ux, uy, uz, state)
             on_surface = -1
             continue
         if t_surface == math.inf:
@@ -250,26 +254,26 @@ def trace(geo, x, y, z, ux, uy, uz, cell, on_surface, max_events, state):
 # ------------------------------------------------------------------------------ impurities
 
 
-@njit(cache=True, inline="always")
-def _crossing_distance(imp, i, x, y, z, ux, uy, uz, length):
+@njit(cache=True)
+def _crossing_distance(position, tables, table_start, disk_radius, i, x, y, z, ux, uy, uz, length):
     """Distance to impurity i if the flight crosses its equivalent disk (area sigma_tot(u), normal
     to u) before ``length``, else NaN."""
-    dx = imp.position[i, 0] - x
-    dy = imp.position[i, 1] - y
-    dz = imp.position[i, 2] - z
+    dx = position[i, 0] - x
+    dy = position[i, 1] - y
+    dz = position[i, 2] - z
     t = dx * ux + dy * uy + dz * uz
     if t <= 0.0 or t >= length:
         return math.nan
     miss2 = dx * dx + dy * dy + dz * dz - t * t
-    radius = imp.disk_radius[i]
+    radius = disk_radius[i]
     if miss2 >= radius * radius:
         return math.nan
-    if miss2 * math.pi < total_cross_section(imp.tables[imp.table_start[i]:imp.table_start[i + 1]], ux, uy, uz):
+    if miss2 * math.pi < total_cross_section(tables[table_start[i]:table_start[i + 1]], ux, uy, uz):
         return t
     return math.nan
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _score_collision(acc, k, weight, ux, uy, uz, qx, qy, qz):
     """One scattering k -> q: a collision and the momentum transfer hbar (k - k') (Sorbello Eq. 20)."""
     acc[k + COLLISIONS] += weight
@@ -309,9 +313,21 @@ def _disk_direction(view, state):
 
 
 @njit(cache=True)
-def next_event(acc, geo, tal, imp, phys, i, state):
-    """Next-event scores of impurity i for one history (see the module docstring); returns
-    (1 if a trace hit the event cap, state)."""
+def next_events(acc, geo, tal, imp, phys, state):
+    """Next-event scores of every impurity that asks for them, for one history; returns
+    (1 if a trace hit the event cap, state).  One call per history: the model's arrays
+    are reference-counted once per call, not once per impurity."""
+    dropped = 0
+    for i in range(imp.position.shape[0]):
+        if imp.next_event[i] == 1:
+            cut, state = _next_event(acc, geo, tal, imp, phys, i, state)
+            dropped = max(dropped, cut)
+    return dropped, state
+
+
+@njit(cache=True)
+def _next_event(acc, geo, tal, imp, phys, i, state):
+    """Next-event scores of impurity i (see the module docstring)."""
     view = imp.sampling[i]
     kind = int(view[0])
     x0, y0, z0 = imp.position[i, 0], imp.position[i, 1], imp.position[i, 2]
@@ -378,20 +394,22 @@ def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_s
     last_hit = -1
     first_order = phys.analog == 1 and phys.multiple_scattering == 0 and weight != 0.0
     for _ in range(phys.max_events):
-        t_surface, s = _nearest_surface(geo, x, y, z, ux, uy, uz, on_surface)
+        t_surface, s = _nearest_surface(geo.surfaces, geo.tracked, x, y, z, ux, uy, uz, on_surface)
         medium = geo.cell_medium[cell]
-        t_collision, state = _free_path(geo, medium, ux, uy, uz, state)
+        t_collision, state = _free_path(geo.medium_mean_free_path, geo.medium_anisotropy, geo.medium_axis, medium,
+                                        ux, uy, uz, state)
         length = min(t_surface, t_collision)
         hit = -1
         if phys.multiple_scattering == 1 and weight != 0.0:
             for i in range(n_impurities):
                 if i != last_hit:
-                    t = _crossing_distance(imp, i, x, y, z, ux, uy, uz, length)
+                    t = _crossing_distance(imp.position, imp.tables, imp.table_start, imp.disk_radius, i,
+                                           x, y, z, ux, uy, uz, length)
                     if t == t:
                         hit = i
                         length = t
         if weight != 0.0:
-            score_balls(acc, tal, x, y, z, ux, uy, uz, length, weight)
+            score_balls(acc, tal.balls, x, y, z, ux, uy, uz, length, weight)
             for m in range(tal.cylindrical_offset.shape[0]):
                 score_cylindrical_mesh(acc, tal.cylindrical_offset[m], x, y, z, ux, uy, uz, length, weight,
                                        tal.cylindrical_bounds[m, 0], tal.cylindrical_bounds[m, 1],
@@ -404,7 +422,8 @@ def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_s
             # each impurity the primary crosses scatters an independent secondary; the
             # primary flies on as if the impurity were absent
             for i in range(n_impurities):
-                t = _crossing_distance(imp, i, x, y, z, ux, uy, uz, length)
+                t = _crossing_distance(imp.position, imp.tables, imp.table_start, imp.disk_radius, i,
+                                       x, y, z, ux, uy, uz, length)
                 if t != t:  # NaN: no crossing
                     continue
                 table = imp.tables[imp.table_start[i]:imp.table_start[i + 1]]
@@ -426,7 +445,9 @@ def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_s
             x, y, z = imp.position[hit, 0], imp.position[hit, 1], imp.position[hit, 2]
             ux, uy, uz = qx, qy, qz
             on_surface = imp.on_surface[hit]
-            cell = imp.cell[hit] if imp.cell[hit] != FIND_CELL else _cell_at_birth(geo, x, y, z, ux, uy, uz, on_surface)
+            cell = imp.cell[hit]
+            if cell == FIND_CELL:
+                cell = _cell_at_birth(geo.tokens, geo.cell_program, geo.surfaces, x, y, z, ux, uy, uz, on_surface)
             last_hit = hit
             continue
         last_hit = -1
@@ -437,7 +458,7 @@ def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_s
             if geo.medium_after[medium] == STOP:
                 fate = FATE_STOPPED
                 break
-            ux, uy, uz, state = _background_direction(geo, medium, ux, uy, uz, state)
+            ux, uy, uz, state = _background_direction(geo.medium_law, geo.medium_law_tables, medium, ux, uy, uz, state)
             on_surface = -1
             continue
         if t_surface == math.inf:
@@ -503,9 +524,10 @@ def _bulk_incident(acc, geo, tal, imp, emitters, e, bank, n_bank, state):
     return n_bank + 2, state
 
 
-@njit(nogil=True, parallel=True, cache=True)  # see mc.batches: serial loop, parallel passes
+@njit(nogil=True, cache=True)
 def engine_histories(seed, first, count, chunk, model):
     """Scores (n_chunks, n_scores) of histories first .. first+count-1, one row per ``chunk`` histories."""
+    model = borrow(model)
     geo, tal, imp, phys = model.geometry, model.tallies, model.impurities, model.physics
     emitters = model.emitters
     n_chunks = (count + chunk - 1) // chunk
@@ -543,7 +565,7 @@ def engine_histories(seed, first, count, chunk, model):
                 on_surface = int(bank[p, 7])
                 cell = int(bank[p, 8])
                 if cell == FIND_CELL:
-                    cell = _cell_at_birth(geo, x, y, z, ux, uy, uz, on_surface)
+                    cell = _cell_at_birth(geo.tokens, geo.cell_program, geo.surfaces, x, y, z, ux, uy, uz, on_surface)
                 if cell < 0:
                     lost += 1
                     continue
@@ -555,10 +577,8 @@ def engine_histories(seed, first, count, chunk, model):
                 elif fate == FATE_LOST:
                     lost += 1
             if any_next_event:
-                for i in range(n_impurities):
-                    if imp.next_event[i] == 1:
-                        cut, state = next_event(row, geo, tal, imp, phys, i, state)
-                        dropped = max(dropped, cut)
+                cut, state = next_events(row, geo, tal, imp, phys, state)
+                dropped = max(dropped, cut)
             row[tal.diagnostic_offset + DROPPED] += dropped
             row[tal.diagnostic_offset + LOST] += lost
     return acc

@@ -40,6 +40,7 @@ from numba import njit
 
 from geometry.shapes import ball_interval
 
+BALL_COLUMNS = 7
 BALL_SCORES = ("track_length", "current_x", "current_y", "current_z", "moment_x", "moment_y", "moment_z")
 TRACK_LENGTH, CURRENT_X, MOMENT_X = 0, 1, 4
 CYLINDRICAL_MESH_SCORES = ("track_length", "current_rho", "current_z")
@@ -204,11 +205,8 @@ class TallyLayout:
 TallyArrays = namedtuple(
     "TallyArrays",
     [
-        "ball_centre",        # (n, 3)
-        "ball_inner",         # (n,)
-        "ball_outer",         # (n,) inf = the whole space
-        "ball_offset",        # (n,)
-        "ball_moments",       # (n,) 1 = score the first moment too
+        "balls",              # (n, BALL_COLUMNS): centre x, y, z, inner, outer (inf: whole space), offset,
+                              #   1 = score the first moment too
         "cylindrical_bounds", # (m, 3): rho_max, z_min, z_max
         "cylindrical_shape",  # (m, 2): n_rho, n_z
         "cylindrical_offset", # (m,)
@@ -242,11 +240,9 @@ def tally_arrays(layout: TallyLayout, balls=(), cylindrical=(), cartesian=(), su
     for mesh in cylindrical:
         scratch = max(scratch, 2 * mesh.n_rho + mesh.n_z + 4)
     return TallyArrays(
-        ball_centre=np.array([b.centre for b in balls], dtype=np.float64).reshape(-1, 3),
-        ball_inner=np.array([b.inner for b in balls], dtype=np.float64),
-        ball_outer=np.array([b.outer for b in balls], dtype=np.float64),
-        ball_offset=layout.offsets("balls", (len(balls),)).reshape(-1) if balls else np.zeros(0, np.int64),
-        ball_moments=np.array([1 if b.moments else 0 for b in balls], dtype=np.int64),
+        balls=np.array([[*b.centre, b.inner, b.outer, offset, 1.0 if b.moments else 0.0]
+                        for b, offset in zip(balls, layout.offsets("balls", (len(balls),)).reshape(-1))],
+                       dtype=np.float64).reshape(-1, BALL_COLUMNS),
         cylindrical_bounds=np.array([[m.rho_max, m.z_min, m.z_max] for m in cylindrical], dtype=np.float64).reshape(-1, 3),
         cylindrical_shape=np.array([[m.n_rho, m.n_z] for m in cylindrical], dtype=np.int64).reshape(-1, 2),
         cylindrical_offset=np.array([layout.offset(f"cylindrical_mesh_{i}") for i in range(len(cylindrical))], dtype=np.int64),
@@ -266,7 +262,7 @@ def tally_arrays(layout: TallyLayout, balls=(), cylindrical=(), cartesian=(), su
     )
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _score_ball_piece(acc, k, moments, weight, px, py, pz, ux, uy, uz, t_a, t_b, cx, cy, cz):
     wl = weight * (t_b - t_a)
     acc[k + TRACK_LENGTH] += wl
@@ -280,22 +276,21 @@ def _score_ball_piece(acc, k, moments, weight, px, py, pz, ux, uy, uz, t_a, t_b,
         acc[k + MOMENT_X + 2] += wl * (pz + mid * uz - cz)
 
 
-@njit(cache=True, inline="always")
-def score_balls(acc, tallies, px, py, pz, ux, uy, uz, length, weight):
+@njit(cache=True)
+def score_balls(acc, balls, px, py, pz, ux, uy, uz, length, weight):
     """Track length, current and first moment of the segment p + t u (0 <= t <= length) in every ball/shell."""
-    centres = tallies.ball_centre
-    for i in range(centres.shape[0]):
-        cx, cy, cz = centres[i, 0], centres[i, 1], centres[i, 2]
-        k = tallies.ball_offset[i]
-        outer = tallies.ball_outer[i]
+    for i in range(balls.shape[0]):
+        cx, cy, cz = balls[i, 0], balls[i, 1], balls[i, 2]
+        k = int(balls[i, 5])
+        outer = balls[i, 4]
         if outer == math.inf:
             t_a, t_b = 0.0, length
         else:
             t_a, t_b = ball_interval(px, py, pz, ux, uy, uz, length, cx, cy, cz, outer)
         if not t_b > t_a:
             continue
-        inner = tallies.ball_inner[i]
-        moments = tallies.ball_moments[i] == 1
+        inner = balls[i, 3]
+        moments = balls[i, 6] == 1.0
         if inner > 0.0:
             t_c, t_d = ball_interval(px, py, pz, ux, uy, uz, length, cx, cy, cz, inner)
             if t_d > t_c:
@@ -308,7 +303,7 @@ def score_balls(acc, tallies, px, py, pz, ux, uy, uz, length, weight):
         _score_ball_piece(acc, k, moments, weight, px, py, pz, ux, uy, uz, t_a, t_b, cx, cy, cz)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _radius_at(px, py, ux, uy, t):
     x = px + t * ux
     y = py + t * uy
@@ -393,7 +388,7 @@ def score_cylindrical_mesh(acc, offset, px, py, pz, ux, uy, uz, length, weight, 
         rho_a = rho_b
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _axis_start(p, u, t0, lo, hi, n):
     """Voxel index at the entry point, parameter of the next plane crossing and its spacing."""
     if n == 1 or u == 0.0:
