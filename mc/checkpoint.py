@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -50,18 +51,42 @@ def code_identity() -> dict:
     return {"emmc": __version__, "sources": digest.hexdigest(), "numpy": np.__version__, "numba": numba.__version__}
 
 
+def plain(value):
+    """numpy scalars and arrays as the Python numbers and lists JSON knows (cases built in Python hold them)."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def canonical_json(value) -> str:
     """JSON with sorted keys and no whitespace: equal values give equal text (and hashes)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False, default=plain)
 
 
 def digest(value) -> str:
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()
 
 
+def _normal(value):
+    """Integral floats as ints: ``histories = 2e4`` and ``--histories 20000`` are one case (the
+    parsers read both alike); -0.0 keeps its sign."""
+    if isinstance(value, dict):
+        return {k: _normal(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_normal(v) for v in value]
+    if isinstance(value, (float, np.floating)) and float(value).is_integer() and math.copysign(1.0, value) > 0:
+        return int(value)
+    return plain(value) if isinstance(value, (np.generic, np.ndarray)) else value
+
+
+def normal_case(data: dict) -> dict:
+    """A case dict in the form its identity is compared in (integral floats as ints, plain numbers)."""
+    return _normal(data)
+
+
 def case_identity(case) -> dict:
     """The validated case as a plain dict: what makes its batch totals (with its name for the tables)."""
-    return {"name": case.name, "case": case.data}
+    return {"name": case.name, "case": normal_case(case.data)}
 
 
 def case_key(case) -> str:
@@ -83,7 +108,7 @@ def write_atomic(path: Path, write) -> None:
 
 
 def write_json(path: Path, value) -> None:
-    text = json.dumps(value, indent=2, sort_keys=True) + "\n"
+    text = json.dumps(value, indent=2, sort_keys=True, default=plain) + "\n"
     write_atomic(path, lambda handle: handle.write(text.encode()))
 
 

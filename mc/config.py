@@ -11,6 +11,8 @@ otherwise :class:`mc.errors.ConfigError` names the key and the reason.
 from __future__ import annotations
 
 import math
+import numbers
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,3 +178,67 @@ def load_toml(path: str | Path) -> dict:
         raise ConfigError(str(path), "is a directory, not a TOML file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), f"invalid TOML ({exc})") from None
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _toml_string(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.fullmatch(key) else _toml_string(key)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):  # numpy scalars too (a case built in Python may hold them)
+        value = float(value)
+        if not math.isfinite(value):
+            return ("-" if value < 0 else "") + ("nan" if math.isnan(value) else "inf")
+        return repr(value)
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def dump_toml(data: dict) -> str:
+    """A case dict as TOML text that reads back (``tomllib.loads``) to an equal dict.
+
+    Top-level tables become ``[sections]``, arrays of tables ``[[sections]]``;
+    deeper tables are inline.  Used to record in a run directory the case as run."""
+    lines = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in data.items() if not _is_section(v)]
+    for key, value in data.items():
+        if isinstance(value, dict):
+            lines += ["", f"[{_toml_key(key)}]"] + [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()]
+        elif _is_section(value):
+            for item in value:
+                lines += ["", f"[[{_toml_key(key)}]]"] + [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in item.items()]
+    text = "\n".join(lines) + "\n"
+    if tomllib.loads(text) != data:  # a writer bug must not record a different case than the one run
+        raise ValueError("the case does not survive a TOML round trip")
+    return text
+
+
+def _is_section(value: Any) -> bool:
+    return isinstance(value, dict) or (isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value))

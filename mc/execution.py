@@ -37,6 +37,7 @@ import pandas as pd
 
 from mc.batches import BatchTotals, Simulation, batch_sizes, batch_totals, thread_pool
 from mc.checkpoint import CaseStore, StoredBatch, case_key
+from mc.errors import ConfigError
 from mc.progress import Progress
 from mc.signals import StopFlag
 from mc.systems import system_module
@@ -170,20 +171,26 @@ class RunResult:
     target: dict | None = None
 
 
-def prepare_run(case) -> RunState:
-    """Prepare ``case`` (compiles its kernel) and load whatever batches the ambient store holds."""
+def prepare_run(case, *, load: bool = True) -> RunState:
+    """Prepare ``case`` (compiles its kernel) and, with ``load``, take the batches the ambient store holds."""
     simulation = system_module(case.kind).prepare(case)
     n_scores = int(simulation.kernel(0, 0).shape[1])
-    key = case_key(case)
-    state = RunState(case, simulation, key, n_scores, {})
-    store = current().store
-    if store is not None:
-        store.open(case, key, n_scores)
-        found = store.load(key, n_scores)
-        # a stored batch is only used where the plan puts the same number of histories
-        sizes = {b: size for b, _, size in state.plan(max(found, default=-1) + 1)}
-        state.batches = {b: batch for b, batch in found.items() if sizes.get(b) == batch.histories}
+    state = RunState(case, simulation, case_key(case), n_scores, {})
+    if load:
+        load_stored(state)
     return state
+
+
+def load_stored(state: RunState) -> None:
+    """Take the finished batches of ``state``'s case from the ambient store (creating its checkpoint)."""
+    store = current().store
+    if store is None:
+        return
+    store.open(state.case, state.key, state.n_scores)
+    found = store.load(state.key, state.n_scores)
+    # a stored batch is only used where the plan puts the same number of histories
+    sizes = {b: size for b, _, size in state.plan(max(found, default=-1) + 1)}
+    state.batches = {b: batch for b, batch in found.items() if sizes.get(b) == batch.histories}
 
 
 def run_missing(wanted: list[tuple[RunState, int]], *, isolate: bool = False) -> None:
@@ -262,22 +269,31 @@ class PointResult:
     frame: pd.DataFrame | None
     error: str | None
     resumed: int = 0
+    seconds: float = 0.0
 
 
-def execute_many(cases: list, *, on_point: Callable[[int, PointResult], None] | None = None) -> list[PointResult]:
+def execute_many(cases: list, *, on_point: Callable[[int, PointResult], None] | None = None,
+                 check: Callable[[RunState], None] | None = None) -> list[PointResult]:
     """Run several cases at once (a cluster gets every batch of every point together).
 
     A point that fails (while being prepared, in a batch, or when its table is
-    made) is reported as such; the other points are still run and returned."""
+    made) is reported as such; the other points are still run and returned.
+    ``check(state)`` sees every prepared point before any batch runs (it may refuse the campaign)."""
     states: list[RunState | None] = []
     errors: list[str | None] = []
     for case in cases:
         try:
             states.append(prepare_run(case))
             errors.append(None)
+        except ConfigError:
+            raise
         except Exception as exc:  # noqa: BLE001 - a failing point must not cost the others
             states.append(None)
             errors.append(_describe(exc))
+    if check is not None:
+        for state in states:
+            if state is not None:
+                check(state)
     live = [(s, s.case.settings.batches) for s in states if s is not None]
     resumed = [len(s.batches) if s is not None else 0 for s in states]
     run_missing(live, isolate=True)
@@ -291,7 +307,7 @@ def execute_many(cases: list, *, on_point: Callable[[int, PointResult], None] | 
             try:
                 frame = finish(state, state.base_batches)
                 _record(state, state.base_batches, frame)
-                result = PointResult(frame, None, resumed[i])
+                result = PointResult(frame, None, resumed[i], state.totals(state.base_batches).seconds)
             except Exception as exc:  # noqa: BLE001
                 result = PointResult(None, _describe(exc))
         if on_point is not None:

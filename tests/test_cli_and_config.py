@@ -46,9 +46,10 @@ def test_cli_run_writes_csv_and_parquet_with_the_contract_columns(tmp_path, caps
     assert set(parquet.observable) <= OBSERVABLES
     assert {"current", "resistance", "density", "potential"} <= set(parquet.observable)
     assert len(csv) == len(parquet)
-    assert [p.name for p in out.iterdir()] == sorted(["results.csv", "results.parquet"]) or set(
-        p.name for p in out.iterdir()
-    ) == {"results.csv", "results.parquet"}
+    # one run per directory: the tables, their timing, the case as run, its provenance, emmc's state
+    assert {p.name for p in out.iterdir()} == {"results.csv", "results.parquet", "timing.csv", "case.toml",
+                                              "provenance.json", ".emmc"}
+    assert not {"seconds", "fom"} & set(csv.columns), "timing columns make equal runs differ"
 
 
 def test_python_api_returns_the_same_table_as_the_cli(tmp_path):

@@ -1,0 +1,203 @@
+"""What every emmc command does around its batches: checks, directory, backend, signals, publication.
+
+:class:`RunOptions` are the options shared by ``emmc run|sweep|converge|reproduce``;
+:func:`session` sets up, in this order and before any transport, the backend
+(a dask client, which may fail to connect), the run directory (refused when
+foreign, busy or holding another run; locked), the SIGTERM/SIGINT handlers,
+the progress display and the ambient :mod:`mc.execution` settings.
+:func:`run_case` is ``emmc run``; the campaigns build on the same session.
+
+Exit statuses (also in ``emmc --help``): 0 success; 1 a run that finished
+but failed (a precision target missed, a campaign point failed, a
+reproduction verdict FAIL); 2 bad input (nothing written); 128 + the signal
+number when stopped by a signal (130 for Ctrl-C, 143 for SIGTERM).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from mc import execution
+from mc.batches import _CALL_MEMORY, thread_count
+from mc.checkpoint import code_identity, normal_case
+from mc.config import dump_toml
+from mc.errors import ConfigError
+from mc.progress import Progress
+from mc.rundir import RunDirectory, check_out
+from mc.signals import graceful_stop
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+OPTIMISTIC_RATE = 1e8
+"""Histories per second per core assumed by the cost estimate: faster than any kernel of emmc,
+so the estimated time is a lower bound."""
+
+MAX_SECONDS = 365.25 * 86400
+"""Runs estimated to take longer than this (a year) are refused unless forced."""
+
+
+@dataclass
+class RunOptions:
+    out: Path
+    overwrite: bool = False
+    resume: bool = False
+    threads: int | None = None
+    scheduler: str | None = None
+    dask_local: int | None = None
+    force: bool = False
+    progress: bool = True
+
+
+def available_threads() -> int:
+    import numba
+
+    return int(numba.config.NUMBA_NUM_THREADS)
+
+
+def check_options(options: RunOptions) -> None:
+    """Validate the shared options (and ``--out``) before any work."""
+    if options.overwrite and options.resume:
+        raise ConfigError("--resume", "cannot be combined with --overwrite")
+    if options.threads is not None:
+        if options.threads < 1:
+            raise ConfigError("--threads", f"must be >= 1, got {options.threads}")
+        available = available_threads()
+        if options.scheduler is None and options.dask_local is None and options.threads > available:
+            raise ConfigError("--threads", f"{options.threads} exceeds the {available} threads available here "
+                                           f"(numba's NUMBA_NUM_THREADS, the usable CPUs)")
+    if options.scheduler is not None and options.dask_local is not None:
+        raise ConfigError("--dask-local", "cannot be combined with --scheduler")
+    if options.dask_local is not None and options.dask_local < 1:
+        raise ConfigError("--dask-local", f"must be >= 1 worker, got {options.dask_local}")
+    if options.scheduler is not None and not options.scheduler.strip():
+        raise ConfigError("--scheduler", "must be a scheduler address such as tcp://host:8786")
+    options.out = check_out(options.out)
+
+
+def physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_cost(histories: int, cores: int, *, force: bool) -> None:
+    """Refuse a run whose time is absurd even at an optimistic rate (before anything is compiled)."""
+    seconds = histories / (OPTIMISTIC_RATE * max(cores, 1))
+    if seconds > MAX_SECONDS and not force:
+        raise ConfigError("histories", f"{histories:.3g} histories take at least {seconds / MAX_SECONDS:.3g} years on "
+                                       f"{cores} cores (at an optimistic {OPTIMISTIC_RATE:.0e} histories/s per core); "
+                                       "pass --force to run anyway")
+
+
+def check_memory(n_scores: int, batches: int, threads: int, *, force: bool) -> None:
+    """Refuse a case whose batch totals and estimates cannot fit in this machine's memory."""
+    # batch totals, their batch means and deviations in finalize, and the per-call chunk rows of each thread
+    needed = 8 * n_scores * (4 * batches + 2) + _CALL_MEMORY * max(threads, 1)
+    total = physical_memory()
+    if total is not None and needed > total and not force:
+        raise ConfigError("memory", f"{n_scores:,} scores x {batches:,} batches need about {needed / 2**30:.3g} GiB, "
+                                    f"more than this machine's {total / 2**30:.3g} GiB; pass --force to try anyway")
+
+
+@dataclass
+class Session:
+    directory: RunDirectory
+    backend: object
+    progress: Progress
+    records: list
+    started: float
+
+
+def start_backend(options: RunOptions, histories: int):
+    """Check the options and the cost of ``histories``, then connect the backend (nothing written yet)."""
+    check_options(options)
+    if options.scheduler is None and options.dask_local is None:
+        backend = execution.InProcess()
+    else:
+        from mc.distributed import connect
+
+        backend = connect(scheduler=options.scheduler, local=options.dask_local, threads=options.threads)
+    try:
+        check_cost(histories, getattr(backend, "cores", None) or options.threads or available_threads(),
+                   force=options.force)
+    except BaseException:
+        close_backend(backend)
+        raise
+    return backend
+
+
+def close_backend(backend) -> None:
+    if hasattr(backend, "close"):
+        backend.close()
+
+
+@contextmanager
+def session(options: RunOptions, identity: dict, *, label: str, backend, points: int = 0):
+    """The run directory, signal handlers, progress and execution settings of one command (closes ``backend``)."""
+    progress = Progress(options.progress, label=label, points=points)
+    try:
+        with RunDirectory.open(options.out, identity, overwrite=options.overwrite, resume=options.resume) as directory, \
+                graceful_stop() as stop, thread_count(options.threads if isinstance(backend, execution.InProcess) else None):
+            records: list = []
+            with execution.using(store=directory.store, backend=backend, progress=progress, stop=stop,
+                                 records=records):
+                yield Session(directory, backend, progress, records, time.perf_counter())
+    finally:
+        progress.close()
+        close_backend(backend)
+
+
+def run_identity(command: str, name: str, data: dict, summary: str, **extra) -> dict:
+    """What a run directory belongs to: the command, the (normalised) case and anything swept, the code."""
+    return {"command": command, "summary": summary, "name": name, "case": normal_case(data), "code": code_identity(),
+            **extra}
+
+
+def run_case(case, options: RunOptions, *, target=None, material=None, delta_mu_ev=1e-3, plot=False) -> tuple[int, list, object]:
+    """``emmc run``: (exit status, written paths, the table)."""
+    from mc.case import plot as plot_figures
+
+    backend = start_backend(options, target.max_histories if target else case.settings.histories)
+    try:
+        state = execution.prepare_run(case, load=False)
+        batches = state.max_batches(target.max_histories) if target else case.settings.batches
+        check_memory(state.n_scores, batches, options.threads or 1, force=options.force)
+    except BaseException:
+        close_backend(backend)
+        raise
+    identity = run_identity("run", case.name, case.data, f"case {case.name!r}")
+    with session(options, identity, label=case.name, backend=backend) as run:
+        execution.load_stored(state)
+        result = execution.execute(case, target=target, state=state)
+        frame = result.frame
+        if material is not None:
+            from observables.materials import to_si
+
+            frame = to_si(frame, material, delta_mu_ev)
+        written = publish_run(run, case, frame, result, plot_figures if plot else None)
+    failed = result.target is not None and not result.target["met"]
+    return (EXIT_FAILED if failed else EXIT_OK), written, frame
+
+
+def publish_run(run: Session, case, frame, result, plot) -> list[Path]:
+    from observables.tables import write_table_files
+
+    directory = run.directory
+    with directory.staging() as stage:
+        write_table_files(frame, stage)
+        (stage / "case.toml").write_text(dump_toml(case.data))
+        if plot is not None:
+            plot(case, frame, stage)
+        totals = result.state.totals(result.batches)
+        provenance = directory.provenance(
+            case=case.name, seed=case.settings.seed, histories=int(totals.histories.sum()), batches=result.batches,
+            case_key=result.state.key, source=case.source or None, backend=run.backend.description,
+            transport_seconds=totals.seconds, wall_seconds=time.perf_counter() - run.started,
+            batches_resumed=result.resumed, target=result.target)
+        return directory.publish(stage, provenance)
