@@ -146,7 +146,8 @@ def _options(args):
 
     return RunOptions(out=args.out, overwrite=args.overwrite, resume=args.resume,
                       threads=_whole("--threads", args.threads), scheduler=args.scheduler,
-                      dask_local=_whole("--dask-local", args.dask_local), force=args.force, progress=not args.quiet)
+                      dask_local=_whole("--dask-local", args.dask_local), force=args.force, progress=not args.quiet,
+                      argv=args.argv)
 
 
 def _cmd_run(args) -> int:
@@ -211,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)
         return args.handler(args)
     except ConfigError as exc:
         print(f"emmc: error: {exc}", file=sys.stderr)

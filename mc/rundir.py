@@ -92,8 +92,9 @@ def git_revision() -> str | None:
         return None
 
 
-def command_line() -> str:
-    return shlex.join(["emmc"] + sys.argv[1:])
+def command_line(argv: list[str] | None = None) -> str:
+    """The emmc command as typed (``argv`` without the program name; default: this process's)."""
+    return shlex.join(["emmc"] + list(sys.argv[1:] if argv is None else argv))
 
 
 def _tree(root: Path) -> list[str]:
@@ -114,8 +115,10 @@ def _sha256(path: Path) -> str:
 class RunDirectory:
     """An opened (locked) run directory; see the module docstring for the rules."""
 
-    def __init__(self, path: Path, identity: dict, *, created: bool, was_empty: bool, resumed: bool, started: str):
+    def __init__(self, path: Path, identity: dict, *, created: bool, was_empty: bool, resumed: bool, started: str,
+                 command: str):
         self.path = path
+        self.command = command
         self.state = path / STATE
         self.identity = identity
         self.created = created
@@ -129,7 +132,7 @@ class RunDirectory:
     @classmethod
     @contextmanager
     def open(cls, path: Path, identity: dict, *, overwrite: bool = False, resume: bool = False,
-             key: str = "--out"):
+             key: str = "--out", argv: list[str] | None = None):
         """Lock ``path`` for the run described by ``identity`` (a JSON-able dict; its digest is the run's key).
 
         On leaving, the lock is released; a directory this call created is removed
@@ -155,10 +158,11 @@ class RunDirectory:
                 raise ConfigError(key, f"{str(path)!r} is in use by another emmc run ({holder})") from None
             lock.seek(0)
             lock.truncate()
-            lock.write(f"pid {os.getpid()} on {socket.gethostname()} since {now()}: {command_line()}")
+            command = command_line(argv)
+            lock.write(f"pid {os.getpid()} on {socket.gethostname()} since {now()}: {command}")
             lock.flush()
             run = cls._claim(path, identity, created=created, was_empty=not entries, overwrite=overwrite,
-                             resume=resume, key=key)
+                             resume=resume, key=key, command=command)
             try:
                 yield run
             finally:
@@ -167,7 +171,8 @@ class RunDirectory:
             lock.close()
 
     @classmethod
-    def _claim(cls, path: Path, identity: dict, *, created, was_empty, overwrite, resume, key) -> "RunDirectory":
+    def _claim(cls, path: Path, identity: dict, *, created, was_empty, overwrite, resume, key,
+               command) -> "RunDirectory":
         state = path / STATE
         cls._recover(path)
         run_file = state / "run.json"
@@ -190,7 +195,8 @@ class RunDirectory:
             previous = {"key": run_key, "identity": identity, "summary": identity.get("summary", ""),
                         "started": now(), "code": code_identity()}
             write_json(run_file, previous)
-        return cls(path, identity, created=created, was_empty=was_empty, resumed=resume, started=previous["started"])
+        return cls(path, identity, created=created, was_empty=was_empty, resumed=resume, started=previous["started"],
+                   command=command)
 
     @staticmethod
     def _recover(path: Path) -> None:
@@ -265,7 +271,7 @@ class RunDirectory:
             "numpy": numpy.__version__,
             "numba": numba.__version__,
             "pandas": pandas.__version__,
-            "command": command_line(),
+            "command": self.command,
             "host": socket.gethostname(),
             "started": self.started,
             "finished": now(),

@@ -51,6 +51,8 @@ class RunOptions:
     dask_local: int | None = None
     force: bool = False
     progress: bool = True
+    argv: list[str] | None = None
+    """The command line as given to ``emmc`` (for the provenance record; default: this process's)."""
 
 
 def available_threads() -> int:
@@ -142,7 +144,8 @@ def session(options: RunOptions, identity: dict, *, label: str, backend, points:
     """The run directory, signal handlers, progress and execution settings of one command (closes ``backend``)."""
     progress = Progress(options.progress, label=label, points=points)
     try:
-        with RunDirectory.open(options.out, identity, overwrite=options.overwrite, resume=options.resume) as directory, \
+        with RunDirectory.open(options.out, identity, overwrite=options.overwrite, resume=options.resume,
+                               argv=options.argv) as directory, \
                 graceful_stop() as stop, thread_count(options.threads if isinstance(backend, execution.InProcess) else None):
             records: list = []
             with execution.using(store=directory.store, backend=backend, progress=progress, stop=stop,

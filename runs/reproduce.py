@@ -113,10 +113,11 @@ def reproduce_command(options: RunOptions, *, quick: bool = False) -> int:
             verdict.groups.to_csv(stage / "validation.csv", index=False)
             verdict.rows.to_csv(stage / "validation_rows.csv", index=False)
             figures = sorted(str(p.relative_to(stage)) for p in stage.rglob("*.png"))
+            about = directory.provenance()
             header = [f"{'Quick' if quick else 'Full'} campaign: {len(cases)} cases of runs/, studies "
                       f"{', '.join(STUDIES)}; {len(verdict.rows)} checked rows.",
-                      f"Command `{directory.provenance()['command']}`, emmc {directory.provenance()['emmc']}, "
-                      f"git {directory.provenance()['git_revision']}."]
+                      f"Command `{about['command']}`, emmc {about['emmc']}, git {about['git_revision']}, "
+                      f"host {about['host']}, started {about['started']}."]
             if failures:
                 header.append("Parts that failed to run (the verdict is FAIL): " + "; ".join(failures))
             verdict_passed = verdict.passed and not failures
