@@ -7,16 +7,12 @@ Python API (the same as the ``emmc`` command line)::
     table = mc.run(case)            # pandas DataFrame, SPEC §6 columns
     study = mc.sweep("case.toml", {"histories": [10_000, 40_000, 160_000]})
 
-The names are imported on first use, so ``emmc --help`` and an early Ctrl-C
-do not wait for numba and pandas.
+The names (and ``__version__``) are resolved on first use: importing ``mc``
+runs no heavy import, so ``emmc --help`` is quick and a Ctrl-C while numba
+and pandas load is caught by the command line (one line, no traceback).
 """
 
-from importlib import import_module, metadata
-
-try:
-    __version__ = metadata.version("emmc")
-except metadata.PackageNotFoundError:  # run from a source tree that was never installed
-    __version__ = "unknown"
+from importlib import import_module
 
 _EXPORTS = {
     "ConfigError": "mc.errors",
@@ -31,7 +27,19 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("emmc")
+    except metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "unknown"
+
+
 def __getattr__(name: str):
+    if name == "__version__":
+        globals()[name] = _version()
+        return globals()[name]
     if name in _EXPORTS:
         value = getattr(import_module(_EXPORTS[name]), name)
         globals()[name] = value

@@ -37,7 +37,7 @@ from mc.checkpoint import normal_case
 from mc.config import dump_toml, load_toml
 from mc.errors import ConfigError
 from mc.progress import Progress
-from mc.runner import EXIT_FAILED, EXIT_OK, check_memory, run_identity, session, start_backend
+from mc.runner import EXIT_FAILED, EXIT_OK, check_memory, connect_backend, preflight, run_identity, session
 from observables.tables import write_table_files
 
 _TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
@@ -171,7 +171,9 @@ def run_campaign(name: str, data: dict, points: list[tuple[dict, Case]], options
 
     ``extra_files(stage, frame)`` writes more files into the staging folder.
     Returns (exit status, the concatenated table of the finished points)."""
-    backend = start_backend(options, sum(case.settings.histories for _, case in points))
+    histories = sum(case.settings.histories for _, case in points)
+    preflight(options, histories)
+    backend = connect_backend(options, histories)
 
     def check(state) -> None:
         check_memory(state.n_scores, state.case.settings.batches, options.threads or 1, force=options.force)

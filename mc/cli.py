@@ -207,13 +207,14 @@ def _cmd_scatterer(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from mc.signals import Interrupted
+    from mc.signals import Interrupted, command_signals
 
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        args.argv = list(sys.argv[1:] if argv is None else argv)
-        return args.handler(args)
+        with command_signals():
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            args.argv = list(sys.argv[1:] if argv is None else argv)
+            return args.handler(args)
     except ConfigError as exc:
         print(f"emmc: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

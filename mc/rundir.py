@@ -144,6 +144,7 @@ class RunDirectory:
                 shown = ", ".join(repr(e) for e in sorted(entries)[:3]) + (", ..." if len(entries) > 3 else "")
                 raise ConfigError(key, f"{str(path)!r} holds files that no emmc run wrote ({shown}); "
                                        "choose a new or empty directory")
+        had_state = STATE in entries
         try:
             (path / STATE).mkdir(parents=True, exist_ok=True)
             lock = open(path / STATE / "lock", "a+")
@@ -156,13 +157,18 @@ class RunDirectory:
                 lock.seek(0)
                 holder = lock.read().strip() or "another process"
                 raise ConfigError(key, f"{str(path)!r} is in use by another emmc run ({holder})") from None
-            lock.seek(0)
-            lock.truncate()
-            command = command_line(argv)
-            lock.write(f"pid {os.getpid()} on {socket.gethostname()} since {now()}: {command}")
-            lock.flush()
-            run = cls._claim(path, identity, created=created, was_empty=not entries, overwrite=overwrite,
-                             resume=resume, key=key, command=command)
+            try:
+                lock.seek(0)
+                lock.truncate()
+                command = command_line(argv)
+                lock.write(f"pid {os.getpid()} on {socket.gethostname()} since {now()}: {command}")
+                lock.flush()
+                run = cls._claim(path, identity, created=created, was_empty=not entries, overwrite=overwrite,
+                                 resume=resume, key=key, command=command)
+            except BaseException:
+                if not had_state:  # refused or interrupted while claiming a directory that was new or empty
+                    shutil.rmtree(path if created else path / STATE, ignore_errors=True)
+                raise
             try:
                 yield run
             finally:

@@ -1,11 +1,13 @@
 """What every emmc command does around its batches: checks, directory, backend, signals, publication.
 
-:class:`RunOptions` are the options shared by ``emmc run|sweep|converge|reproduce``;
-:func:`session` sets up, in this order and before any transport, the backend
-(a dask client, which may fail to connect), the run directory (refused when
-foreign, busy or holding another run; locked), the SIGTERM/SIGINT handlers,
-the progress display and the ambient :mod:`mc.execution` settings.
-:func:`run_case` is ``emmc run``; the campaigns build on the same session.
+:class:`RunOptions` are the options shared by ``emmc run|sweep|converge|reproduce``.
+Before any transport: :func:`preflight` checks them (``--out`` included) and the
+time the histories take at an optimistic rate, :func:`check_memory` the memory
+of the compiled case's scores, :func:`connect_backend` reaches the dask cluster;
+then :func:`session` sets the SIGTERM/SIGINT flag, claims the run directory
+(refused when foreign, busy or holding another run; locked) and sets the
+progress display and the ambient :mod:`mc.execution` settings.  :func:`run_case`
+is ``emmc run``; the campaigns build on the same pieces.
 
 Exit statuses (also in ``emmc --help``): 0 success; 1 a run that finished
 but failed (a precision target missed, a campaign point failed, a
@@ -15,7 +17,6 @@ number when stopped by a signal (130 for Ctrl-C, 143 for SIGTERM).
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from contextlib import contextmanager
@@ -116,18 +117,24 @@ class Session:
     started: float
 
 
-def start_backend(options: RunOptions, histories: int):
-    """Check the options and the cost of ``histories``, then connect the backend (nothing written yet)."""
+def preflight(options: RunOptions, histories: int) -> None:
+    """The checks that need no compiled kernel: options, ``--out``, and the time ``histories`` take."""
     check_options(options)
-    if options.scheduler is None and options.dask_local is None:
-        backend = execution.InProcess()
-    else:
-        from mc.distributed import connect
+    if options.scheduler is None:  # a scheduler's cores are known once connected
+        threads = options.threads or available_threads()
+        cores = threads * options.dask_local if options.dask_local is not None else threads
+        check_cost(histories, cores, force=options.force)
 
-        backend = connect(scheduler=options.scheduler, local=options.dask_local, threads=options.threads)
+
+def connect_backend(options: RunOptions, histories: int):
+    """This process, or a client of the dask cluster the options name (its size checked against the cost)."""
+    if options.scheduler is None and options.dask_local is None:
+        return execution.InProcess()
+    from mc.distributed import connect
+
+    backend = connect(scheduler=options.scheduler, local=options.dask_local, threads=options.threads)
     try:
-        check_cost(histories, getattr(backend, "cores", None) or options.threads or available_threads(),
-                   force=options.force)
+        check_cost(histories, backend.cores, force=options.force)
     except BaseException:
         close_backend(backend)
         raise
@@ -144,9 +151,11 @@ def session(options: RunOptions, identity: dict, *, label: str, backend, points:
     """The run directory, signal handlers, progress and execution settings of one command (closes ``backend``)."""
     progress = Progress(options.progress, label=label, points=points)
     try:
-        with RunDirectory.open(options.out, identity, overwrite=options.overwrite, resume=options.resume,
-                               argv=options.argv) as directory, \
-                graceful_stop() as stop, thread_count(options.threads if isinstance(backend, execution.InProcess) else None):
+        # signals only raise the flag from here on: a directory being claimed is never left half-made
+        with graceful_stop() as stop, \
+                RunDirectory.open(options.out, identity, overwrite=options.overwrite, resume=options.resume,
+                                  argv=options.argv) as directory, \
+                thread_count(options.threads if isinstance(backend, execution.InProcess) else None):
             records: list = []
             with execution.using(store=directory.store, backend=backend, progress=progress, stop=stop,
                                  records=records):
@@ -166,14 +175,12 @@ def run_case(case, options: RunOptions, *, target=None, material=None, delta_mu_
     """``emmc run``: (exit status, written paths, the table)."""
     from mc.case import plot as plot_figures
 
-    backend = start_backend(options, target.max_histories if target else case.settings.histories)
-    try:
-        state = execution.prepare_run(case, load=False)
-        batches = state.max_batches(target.max_histories) if target else case.settings.batches
-        check_memory(state.n_scores, batches, options.threads or 1, force=options.force)
-    except BaseException:
-        close_backend(backend)
-        raise
+    histories = target.max_histories if target else case.settings.histories
+    preflight(options, histories)
+    state = execution.prepare_run(case, load=False)
+    batches = state.max_batches(target.max_histories) if target else case.settings.batches
+    check_memory(state.n_scores, batches, options.threads or 1, force=options.force)
+    backend = connect_backend(options, histories)
     identity = run_identity("run", case.name, case.data, f"case {case.name!r}")
     with session(options, identity, label=case.name, backend=backend) as run:
         execution.load_stored(state)

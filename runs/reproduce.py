@@ -29,7 +29,7 @@ import pandas as pd
 
 from mc.case import load_case, plot
 from mc.execution import execute_many
-from mc.runner import EXIT_FAILED, EXIT_OK, RunOptions, check_memory, run_identity, session, start_backend
+from mc.runner import EXIT_FAILED, EXIT_OK, RunOptions, check_memory, connect_backend, preflight, run_identity, session
 from observables.tables import write_table_files
 from observables.verdict import checks_from_run, judge, merge, report_markdown
 
@@ -65,7 +65,9 @@ def reproduce_command(options: RunOptions, *, quick: bool = False) -> int:
     identity = run_identity("reproduce", "reproduce", {c.name: c.data for c in cases},
                             "the reproduction campaign" + (" (--quick)" if quick else ""), quick=quick,
                             studies=list(STUDIES))
-    backend = start_backend(options, sum(c.settings.histories for c in cases))
+    histories = sum(c.settings.histories for c in cases)
+    preflight(options, histories)
+    backend = connect_backend(options, histories)
     failures: list[str] = []
     quiet = not options.progress
     with session(options, identity, label="reproduce", points=len(cases) + len(STUDIES), backend=backend) as run:
