@@ -302,14 +302,14 @@ def execute_many(cases: list, *, on_point: Callable[[int, PointResult], None] | 
         if state is not None and state.failed is not None:
             errors[i] = _describe(state.failed)
         if errors[i] is not None:
-            result = PointResult(None, errors[i])
+            result = PointResult(None, errors[i], resumed[i])
         else:
             try:
                 frame = finish(state, state.base_batches)
                 _record(state, state.base_batches, frame)
                 result = PointResult(frame, None, resumed[i], state.totals(state.base_batches).seconds)
             except Exception as exc:  # noqa: BLE001
-                result = PointResult(None, _describe(exc))
+                result = PointResult(None, _describe(exc), resumed[i])
         if on_point is not None:
             on_point(i, result)
         results.append(result)
