@@ -260,6 +260,9 @@ def _square_well_tangent_parts(l: int, radius: float, depth):
 SQUARE_WELL_MAX_WORK = 1e7
 """Most (partial wave, ramp depth) points :func:`square_well_phase_shifts` may evaluate (about 40 s here)."""
 
+SQUARE_WELL_MAX_KAPPA_R = 600.0
+"""Largest kappa R of a repulsive step: its interior solution i_l(kappa r) ~ e^(kappa R) overflows near 710."""
+
 
 def _square_well_grid(radius: float, depth: float, l_cap: int = 400) -> tuple[int, int]:
     """(highest partial wave, ramp steps) of the continuation in depth: both grow with K R."""
