@@ -10,26 +10,11 @@ import pandas as pd
 import pytest
 
 import mc
-from conftest import assert_agrees
+from conftest import aperture_case, assert_agrees
 from mc.cli import main
 from observables.tables import OBSERVABLES, REQUIRED_COLUMNS
 
-GOOD = """
-name = "cli-test"
-seed = 3
-histories = 20_000
-batches = 10
-[geometry]
-kind = "aperture"
-radius = 10.0
-[source]
-kind = "aperture"
-[[tallies]]
-kind = "current"
-[[tallies]]
-kind = "density"
-probes = [[0, 0, 5.0]]
-"""
+GOOD = aperture_case()
 
 
 def write(tmp_path, text, name="case.toml"):

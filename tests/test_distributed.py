@@ -10,27 +10,13 @@ import pytest
 
 import mc
 from mc import execution
+from conftest import aperture_case
 from mc.cli import main
 
 distributed = pytest.importorskip("distributed")
 ROOT = Path(__file__).resolve().parents[1]
 
-CASE = """
-name = "dask"
-seed = 21
-histories = 200_000
-batches = 10
-[geometry]
-kind = "aperture"
-radius = 10.0
-[source]
-kind = "aperture"
-[[tallies]]
-kind = "current"
-[[tallies]]
-kind = "density"
-probes = [[0, 0, 5.0], [3.0, 0, 8.0]]
-"""
+CASE = aperture_case(name="dask", seed=21, histories="200_000", probes="[[0, 0, 5.0], [3.0, 0, 8.0]]")
 
 
 def test_local_cluster_of_two_worker_processes_gives_the_in_process_table_bit_for_bit(tmp_path):

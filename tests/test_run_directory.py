@@ -12,30 +12,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from conftest import aperture_case
 from mc.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
 
-CASE = """
-name = "run-dir"
-seed = 11
-histories = 20_000
-batches = 10
-[geometry]
-kind = "aperture"
-radius = 10.0
-[source]
-kind = "aperture"
-[[tallies]]
-kind = "current"
-[[tallies]]
-kind = "density"
-probes = [[0, 0, 5.0]]
-"""
+CASE = aperture_case(name="run-dir", seed=11)
 
 # long enough to be killed mid-run: 48 batches of half a million histories
-LONG = CASE.replace("histories = 20_000", "histories = 24_000_000").replace("batches = 10", "batches = 48")
+LONG = aperture_case(name="run-dir", seed=11, histories="24_000_000", batches=48)
 
 
 def write_case(tmp_path, text=CASE, name="case.toml") -> Path:
