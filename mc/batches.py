@@ -73,8 +73,11 @@ def batch_sizes(histories: int, batches: int) -> np.ndarray:
 
 def batch_plan(sizes) -> list[tuple[int, int]]:
     """(first history, histories) of each batch: batches are consecutive ranges of history indices."""
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-    return [(int(first), int(size)) for first, size in zip(starts, sizes)]
+    plan, first = [], 0
+    for size in sizes:
+        plan.append((first, int(size)))
+        first += int(size)
+    return plan
 
 
 def n_chunks(count: int, chunk: int = CHUNK) -> int:

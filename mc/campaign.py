@@ -24,20 +24,18 @@ import re
 import sys
 import time
 import tomllib
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from mc import execution
-from mc.batches import thread_count
 from mc.case import Case, parse_case
 from mc.checkpoint import normal_case
 from mc.config import dump_toml, load_toml
 from mc.errors import ConfigError
-from mc.progress import Progress
-from mc.runner import EXIT_FAILED, EXIT_OK, check_memory, connect_backend, preflight, run_identity, session
+from mc.runner import (EXIT_FAILED, EXIT_OK, connect_backend, preflight, report_written, run_identity, run_points,
+                       session)
 from observables.tables import write_table_files
 
 _TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
@@ -142,14 +140,8 @@ def sweep(case: str | Path | dict, parameters: dict[str, list[Any]], *, threads:
     Every point runs even if one fails; then a failure raises :class:`CampaignError`."""
     data, name = _case_source(case)
     points = campaign_cases(data, parameters, default_name=name)
-    own = progress and execution.current().progress is None
-    bar = Progress(label=name, points=len(points)) if own else None
-    try:
-        with thread_count(threads), execution.using(progress=bar) if own else nullcontext():
-            results = execution.execute_many([parsed for _, parsed in points])
-    finally:
-        if bar is not None:
-            bar.close()
+    with execution.api_call(threads=threads, progress=progress, label=name, points=len(points)):
+        results = execution.execute_many([parsed for _, parsed in points])
     failures = [f"{_point_text(point)}: {result.error}" for (point, _), result in zip(points, results) if result.error]
     if failures:
         raise CampaignError(f"{len(failures)} of {len(points)} points failed: " + "; ".join(failures))
@@ -165,8 +157,8 @@ def _point_text(point: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in point.items())
 
 
-def run_campaign(name: str, data: dict, points: list[tuple[dict, Case]], options, identity: dict, *, label: str,
-                 extra_files=None, quiet: bool = False) -> tuple[int, pd.DataFrame | None]:
+def run_campaign(name: str, data: dict, points: list[tuple[dict, Case]], options, identity: dict, *,
+                 extra_files=None) -> tuple[int, pd.DataFrame | None]:
     """Run the points of a campaign into the run directory ``options.out`` and publish what finished.
 
     ``extra_files(stage, frame)`` writes more files into the staging folder.
@@ -174,18 +166,9 @@ def run_campaign(name: str, data: dict, points: list[tuple[dict, Case]], options
     histories = sum(case.settings.histories for _, case in points)
     preflight(options, histories)
     backend = connect_backend(options, histories)
-
-    def check(state) -> None:
-        check_memory(state.n_scores, state.case.settings.batches, options.threads or 1, force=options.force)
-
-    with session(options, identity, label=label, points=len(points), backend=backend) as run:
-        def on_point(i: int, result) -> None:
-            run.progress.point_done()
-            if result.error:
-                print(f"emmc: point {i + 1} of {len(points)} ({_point_text(points[i][0])}) failed: {result.error}",
-                      file=sys.stderr)
-
-        results = execution.execute_many([case for _, case in points], on_point=on_point, check=check)
+    labels = [f"point {i + 1} of {len(points)} ({_point_text(point)})" for i, (point, _) in enumerate(points)]
+    with session(options, identity, label=name, points=len(points), backend=backend) as run:
+        results = run_points(run, [case for _, case in points], labels, options)
         finished = [_with_point(r.frame, point) for (point, _), r in zip(points, results) if r.frame is not None]
         failures = [{"point": point, "error": r.error} for (point, _), r in zip(points, results) if r.error]
         if not finished:
@@ -194,19 +177,16 @@ def run_campaign(name: str, data: dict, points: list[tuple[dict, Case]], options
         directory = run.directory
         with directory.staging() as stage:
             write_table_files(frame, stage)
-            base = points[0][1]
             (stage / "case.toml").write_text(dump_toml(data))
             if extra_files is not None:
                 extra_files(stage, frame)
             provenance = directory.provenance(
                 campaign=name, points=len(points), points_failed=failures, backend=run.backend.description,
-                batches_resumed=sum(r.resumed for r in results), seed=base.settings.seed,
+                batches_resumed=sum(r.resumed for r in results), seed=points[0][1].settings.seed,
                 wall_seconds=time.perf_counter() - run.started,
                 transport_seconds=float(sum(r.seconds for r in results)))
             written = directory.publish(stage, provenance)
-    if not quiet:
-        for path in written:
-            print(f"wrote {path}")
+    report_written(written, options)
     if failures:
         print(f"emmc: {len(failures)} of {len(points)} points failed; the {len(finished)} others are in "
               f"{options.out / 'results.csv'}", file=sys.stderr)
@@ -220,7 +200,7 @@ def sweep_command(config: str, parameters: dict[str, list[Any]], options) -> int
     points = campaign_cases(data, parameters, default_name=name)
     identity = run_identity("sweep", name, data, f"a sweep of {name!r} over {', '.join(parameters)}",
                             sweep=normal_case(parameters))
-    status, _ = run_campaign(name, data, points, options, identity, label=name, quiet=not options.progress)
+    status, _ = run_campaign(name, data, points, options, identity)
     return status
 
 
@@ -247,8 +227,7 @@ def converge_command(config: str, options, *, histories=None, steps: int = 4, fa
         plot_convergence(frame, slopes, stage / "convergence.png", title=f"{name}: stderr against histories")
 
     identity = run_identity("converge", name, data, f"a convergence study of {name!r}", histories=counts)
-    status, frame = run_campaign(name, data, points, options, identity, label=name, extra_files=extra,
-                                 quiet=not options.progress)
+    status, frame = run_campaign(name, data, points, options, identity, extra_files=extra)
     if options.progress and frame is not None:
         from observables.convergence import convergence_slopes
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,10 +10,8 @@ from typing import Any
 import pandas as pd
 
 from mc import execution
-from mc.batches import thread_count
 from mc.config import RunSettings, Table, load_toml, read_run_settings
 from mc.errors import ConfigError
-from mc.progress import Progress
 from mc.systems import SYSTEMS, system_module
 from observables.tables import write_table
 
@@ -71,14 +68,8 @@ def run(case: Case, *, threads: int | None = None, progress: bool = False) -> pd
     process by default, with checkpoints and on a cluster under ``emmc``)."""
     if threads is not None and threads < 1:
         raise ConfigError("threads", f"must be >= 1, got {threads}")
-    own = progress and execution.current().progress is None
-    bar = Progress(label=case.name) if own else None
-    try:
-        with thread_count(threads), execution.using(progress=bar) if own else nullcontext():
-            return execution.execute(case).frame
-    finally:
-        if bar is not None:
-            bar.close()
+    with execution.api_call(threads=threads, progress=progress, label=case.name):
+        return execution.execute(case).frame
 
 
 def write_results(frame: pd.DataFrame, out_dir: str | Path) -> list[Path]:

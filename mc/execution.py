@@ -26,7 +26,7 @@ command that runs them without knowing about any of it:
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Callable
@@ -35,7 +35,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from mc.batches import BatchTotals, Simulation, batch_sizes, batch_totals, thread_pool
+from mc.batches import BatchTotals, Simulation, batch_plan, batch_sizes, batch_totals, thread_count, thread_pool
 from mc.checkpoint import CaseStore, StoredBatch, case_key
 from mc.errors import ConfigError
 from mc.progress import Progress
@@ -101,6 +101,20 @@ def using(**changes):
         _CURRENT.reset(token)
 
 
+@contextmanager
+def api_call(*, threads: int | None, progress: bool, label: str, points: int = 0):
+    """Settings of a Python API call (``mc.run``, ``mc.sweep``): its thread count, and a progress
+    bar of its own when asked for and no emmc command around it shows one already."""
+    own = progress and current().progress is None
+    bar = Progress(label=label, points=points) if own else None
+    try:
+        with thread_count(threads), using(progress=bar) if own else nullcontext():
+            yield
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 @dataclass
 class RunState:
     """A case made ready to run: its simulation, checkpoint key and the batches it has so far."""
@@ -117,16 +131,11 @@ class RunState:
         return self.case.settings.batches
 
     def plan(self, count: int) -> list[tuple[int, int, int]]:
-        """(batch, first history, histories) of batches 0 .. count-1."""
+        """(batch, first history, histories) of batches 0 .. count-1 (beyond the case's batches, target extensions)."""
         settings = self.case.settings
-        sizes = batch_sizes(settings.histories, settings.batches)
-        extra = settings.histories // settings.batches
-        plan, first = [], 0
-        for b in range(count):
-            size = int(sizes[b]) if b < settings.batches else extra
-            plan.append((b, first, size))
-            first += size
-        return plan
+        sizes = list(batch_sizes(settings.histories, settings.batches)[:count])
+        sizes += [settings.histories // settings.batches] * (count - len(sizes))
+        return [(b, first, size) for b, (first, size) in enumerate(batch_plan(sizes))]
 
     def max_batches(self, max_histories: int) -> int:
         settings = self.case.settings

@@ -18,6 +18,7 @@ number when stopped by a signal (130 for Ctrl-C, 143 for SIGTERM).
 from __future__ import annotations
 
 import os
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -163,6 +164,26 @@ def session(options: RunOptions, identity: dict, *, label: str, backend, points:
     finally:
         progress.close()
         close_backend(backend)
+
+
+def run_points(run: Session, cases: list, labels: list[str], options: RunOptions) -> list:
+    """Run the points of a campaign together: each prepared point is checked against the memory,
+    each failing one reported on one line (``emmc: LABEL failed: REASON``) while the others go on."""
+    def check(state) -> None:
+        check_memory(state.n_scores, state.case.settings.batches, options.threads or 1, force=options.force)
+
+    def on_point(i: int, result) -> None:
+        run.progress.point_done()
+        if result.error:
+            print(f"emmc: {labels[i]} failed: {result.error}", file=sys.stderr)
+
+    return execution.execute_many(cases, on_point=on_point, check=check)
+
+
+def report_written(paths, options: RunOptions) -> None:
+    if options.progress:
+        for path in paths:
+            print(f"wrote {path}")
 
 
 def run_identity(command: str, name: str, data: dict, summary: str, **extra) -> dict:

@@ -115,9 +115,12 @@ def target_status(frame: pd.DataFrame, target: PrecisionTarget) -> tuple[bool, f
 
 
 def next_batch_count(count: int, histories: int, worst: float, target: PrecisionTarget, base: int, max_count: int) -> int:
-    """How many batches the N^-1/2 law says reach the target: at least one more, at most ``max_count``."""
+    """How many batches the N^-1/2 law says reach the target: at least one more, at most ``max_count``.
+
+    An estimate with no finite relative error yet (nothing scored it) gives no
+    prediction: the batches are doubled."""
     if not math.isfinite(worst):
-        wanted = max_count
+        wanted = 2 * count
     else:
         needed = histories * (worst / target.rel_err) ** 2
         wanted = count + max(1, math.ceil((needed - histories) / base))

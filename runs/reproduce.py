@@ -28,8 +28,8 @@ from pathlib import Path
 import pandas as pd
 
 from mc.case import load_case, plot
-from mc.execution import execute_many
-from mc.runner import EXIT_FAILED, EXIT_OK, RunOptions, check_memory, connect_backend, preflight, run_identity, session
+from mc.runner import (EXIT_FAILED, EXIT_OK, RunOptions, connect_backend, preflight, report_written, run_identity,
+                       run_points, session)
 from observables.tables import write_table_files
 from observables.verdict import checks_from_run, judge, merge, report_markdown
 
@@ -71,16 +71,8 @@ def reproduce_command(options: RunOptions, *, quick: bool = False) -> int:
     failures: list[str] = []
     quiet = not options.progress
     with session(options, identity, label="reproduce", points=len(cases) + len(STUDIES), backend=backend) as run:
-        def on_point(i, result):
-            run.progress.point_done()
-            if result.error:
-                failures.append(f"{cases[i].name}: {result.error}")
-                print(f"emmc: case {cases[i].name} failed: {result.error}", file=sys.stderr)
-
-        def check(state):
-            check_memory(state.n_scores, state.case.settings.batches, options.threads or 1, force=options.force)
-
-        results = execute_many(cases, on_point=on_point, check=check)
+        results = run_points(run, cases, [f"case {case.name}" for case in cases], options)
+        failures += [f"{case.name}: {result.error}" for case, result in zip(cases, results) if result.error]
         directory = run.directory
         with directory.staging() as stage:
             sources = {}  # record index -> (source, study)
@@ -132,9 +124,8 @@ def reproduce_command(options: RunOptions, *, quick: bool = False) -> int:
                                               rows_checked=len(verdict.rows),
                                               batches_resumed=sum(r.resumed for r in results))
             written = directory.publish(stage, provenance)
+    report_written(written, options)
     if not quiet:
-        for path in written:
-            print(f"wrote {path}")
         print(_summary(verdict, options.out))
     return EXIT_OK if verdict_passed else EXIT_FAILED
 
