@@ -11,8 +11,8 @@ numba versions), because the batch totals depend on nothing else.  A
 
 Every file is written to a temporary name and moved into place with
 ``os.replace``, so a SIGKILL at any moment leaves either the whole file or
-none; a temporary file left behind by a killed process is removed by
-:meth:`CaseStore.clean`.  Batch ``b`` always covers the same history indices,
+none; a temporary file left behind by a killed process is removed when the
+run directory is opened next (:mod:`mc.rundir`).  Batch ``b`` always covers the same history indices,
 so a batch found here is never recomputed and a resumed run gives the table
 of an uninterrupted one, bit for bit.
 """
@@ -166,9 +166,3 @@ class CaseStore:
         path = self.folder(key) / f"batch-{index:06d}.npz"
         write_atomic(path, lambda handle: np.savez(handle, totals=batch.totals, histories=np.int64(batch.histories),
                                                     seconds=np.float64(batch.seconds)))
-
-    def clean(self) -> None:
-        """Remove temporary files that a killed process left half-written."""
-        if self.root.is_dir():
-            for path in self.root.rglob(".*.tmp"):
-                path.unlink(missing_ok=True)

@@ -199,7 +199,7 @@ class RunDirectory:
                                               f"{difference(previous.get('identity'), identity)}")
         if previous is None:
             previous = {"key": run_key, "identity": identity, "summary": identity.get("summary", ""),
-                        "started": now(), "code": code_identity()}
+                        "started": now()}
             write_json(run_file, previous)
         return cls(path, identity, created=created, was_empty=was_empty, resumed=resume, started=previous["started"],
                    command=command)
@@ -215,7 +215,8 @@ class RunDirectory:
             shutil.rmtree(stale, ignore_errors=True)
         for stale in path.glob(".emmc-*"):  # staging folders of emmc before run directories
             shutil.rmtree(stale, ignore_errors=True)
-        CaseStore(state / "cases").clean()
+        for stale in state.rglob(".*.tmp"):  # files a killed process was writing (mc.checkpoint.write_atomic)
+            stale.unlink(missing_ok=True)
 
     @staticmethod
     def _discard(path: Path) -> None:

@@ -33,7 +33,7 @@ from mc.progress import Progress
 from mc.rundir import RunDirectory, check_out
 from mc.signals import graceful_stop
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED = 0, 1
 
 OPTIMISTIC_RATE = 1e8
 """Histories per second per core assumed by the cost estimate: faster than any kernel of emmc,
@@ -170,7 +170,8 @@ def run_points(run: Session, cases: list, labels: list[str], options: RunOptions
     """Run the points of a campaign together: each prepared point is checked against the memory,
     each failing one reported on one line (``emmc: LABEL failed: REASON``) while the others go on."""
     def check(state) -> None:
-        check_memory(state.n_scores, state.case.settings.batches, options.threads or 1, force=options.force)
+        check_memory(state.n_scores, state.case.settings.batches, options.threads or available_threads(),
+                     force=options.force)
 
     def on_point(i: int, result) -> None:
         run.progress.point_done()
@@ -200,7 +201,7 @@ def run_case(case, options: RunOptions, *, target=None, material=None, delta_mu_
     preflight(options, histories)
     state = execution.prepare_run(case, load=False)
     batches = state.max_batches(target.max_histories) if target else case.settings.batches
-    check_memory(state.n_scores, batches, options.threads or 1, force=options.force)
+    check_memory(state.n_scores, batches, options.threads or available_threads(), force=options.force)
     backend = connect_backend(options, histories)
     identity = run_identity("run", case.name, case.data, f"case {case.name!r}")
     with session(options, identity, label=case.name, backend=backend) as run:

@@ -25,8 +25,12 @@ from contextlib import contextmanager
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-class Interrupted(Exception):
-    """A run stopped on request at a batch boundary; ``signum`` says which signal asked."""
+class Interrupted(BaseException):
+    """A run stopped on request at a batch boundary; ``signum`` says which signal asked.
+
+    A BaseException, like KeyboardInterrupt: the ``except Exception`` that keeps a
+    campaign going past a failing point (or a study's own error handling) must not
+    swallow a stop."""
 
     def __init__(self, signum: int, detail: str = ""):
         self.signum = signum
