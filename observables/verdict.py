@@ -277,7 +277,7 @@ def report_markdown(verdict: Verdict, *, title: str, header: list[str], figures:
         f"a group fails below the Šidák level over the groups (family-wise {ALPHA:g}).",
         "- The report passes when no row and no group fails.", "",
         "## One row per equation", "",
-        "| Eq. | observable | rows | worst row: MC ± stderr | reference | z | |z| limit | smallest group p | result |",
+        "| Eq. | observable | rows | worst row: MC ± stderr | reference | z | \\|z\\| limit | smallest group p | result |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     if not groups.empty:

@@ -75,59 +75,56 @@ def reproduce_command(options: RunOptions, *, quick: bool = False) -> int:
         failures += [f"{case.name}: {result.error}" for case, result in zip(cases, results) if result.error]
         directory = run.directory
         with directory.staging() as stage:
-            sources = {}  # record index -> (source, study)
             for case, result in zip(cases, results):
                 if result.frame is not None:
                     write_table_files(result.frame, _folder(stage / case.name))
                     plot(case, result.frame, stage / case.name)
-            for i in range(len(run.records)):
-                sources[i] = (run.records[i].case.name, "")
+            sources = [(record.case.name, "") for record in run.records]
             parts = []
             for study in STUDIES:
                 first = len(run.records)
-                error = _run_study(study, stage / study, quick=quick, quiet=quiet)
+                error, checks = _run_study(study, stage / study, quick=quick, quiet=quiet)
                 run.progress.point_done()
                 if error:
                     failures.append(f"{study}: {error}")
                     print(f"emmc: study {study} failed: {error}", file=sys.stderr)
+                    del run.records[first:]  # a failed study's runs are not judged
                     continue
-                for i in range(first, len(run.records)):
-                    sources[i] = (f"{study}: {run.records[i].case.name}", study)
-                module = importlib.import_module(f"runs.{study}")
-                if hasattr(module, "checks"):
-                    parts.append(module.checks(stage / study))
-            tables = []
-            for i, record in enumerate(run.records):
-                source, study = sources[i]
-                parts.append(checks_from_run(source, record.case.kind, record.frame, record.simulation, record.totals))
-                tables.append(record.frame.assign(study=study))
-            combined = pd.concat(tables, ignore_index=True)
-            write_table_files(combined, stage)
-            verdict = judge(merge(parts))
-            verdict.groups.to_csv(stage / "validation.csv", index=False)
-            verdict.rows.to_csv(stage / "validation_rows.csv", index=False)
-            figures = sorted(str(p.relative_to(stage)) for p in stage.rglob("*.png"))
+                sources += [(f"{study}: {record.case.name}", study) for record in run.records[first:]]
+                parts += [checks] if checks is not None else []
             about = directory.provenance()
-            header = [f"{'Quick' if quick else 'Full'} campaign: {len(cases)} cases of runs/, studies "
-                      f"{', '.join(STUDIES)}; {len(verdict.rows)} checked rows.",
-                      f"Command `{about['command']}`, emmc {about['emmc']}, git {about['git_revision']}, "
-                      f"host {about['host']}, started {about['started']}."]
-            if failures:
-                header.append("Parts that failed to run (the verdict is FAIL): " + "; ".join(failures))
-            verdict_passed = verdict.passed and not failures
-            text = report_markdown(verdict, title="emmc reproduce", header=header, figures=figures)
-            if failures and verdict.passed:
-                text = text.replace(": PASS", ": FAIL", 1)
-            (stage / "REPORT.md").write_text(text)
+            verdict = _judge_and_report(stage, run.records, sources, parts, failures, header=[
+                f"{'Quick' if quick else 'Full'} campaign: {len(cases)} cases of runs/, studies {', '.join(STUDIES)}.",
+                f"Command `{about['command']}`, emmc {about['emmc']}, git {about['git_revision']}, "
+                f"host {about['host']}, started {about['started']}."])
             provenance = directory.provenance(campaign="reproduce", quick=quick, backend=run.backend.description,
-                                              verdict="PASS" if verdict_passed else "FAIL", failures=failures,
+                                              verdict="PASS" if verdict.passed else "FAIL", failures=failures,
                                               rows_checked=len(verdict.rows),
                                               batches_resumed=sum(r.resumed for r in results))
             written = directory.publish(stage, provenance)
     report_written(written, options)
     if not quiet:
         print(_summary(verdict, options.out))
-    return EXIT_OK if verdict_passed else EXIT_FAILED
+    return EXIT_OK if verdict.passed else EXIT_FAILED
+
+
+def _judge_and_report(stage: Path, records: list, sources: list, parts: list, failures: list[str], *, header):
+    """Write every run's table into one, judge every checkable row, write validation*.csv and REPORT.md."""
+    tables = []
+    for record, (source, study) in zip(records, sources):
+        parts.append(checks_from_run(source, record.case.kind, record.frame, record.simulation, record.totals))
+        tables.append(record.frame.assign(study=study))
+    write_table_files(pd.concat(tables, ignore_index=True), stage)
+    verdict = judge(merge(parts))
+    verdict.groups.to_csv(stage / "validation.csv", index=False)
+    verdict.rows.to_csv(stage / "validation_rows.csv", index=False)
+    header = header + [f"{len(verdict.rows)} checked rows."]
+    if failures:
+        header.append("Parts that failed to run (the verdict is FAIL): " + "; ".join(failures))
+        verdict.passed = False
+    figures = sorted(str(p.relative_to(stage)) for p in stage.rglob("*.png"))
+    (stage / "REPORT.md").write_text(report_markdown(verdict, title="emmc reproduce", header=header, figures=figures))
+    return verdict
 
 
 def _folder(path: Path) -> Path:
@@ -135,18 +132,18 @@ def _folder(path: Path) -> Path:
     return path
 
 
-def _run_study(study: str, out: Path, *, quick: bool, quiet: bool) -> str | None:
-    """Run one campaign script into ``out``; the reason it failed, or None."""
+def _run_study(study: str, out: Path, *, quick: bool, quiet: bool):
+    """Run one campaign script into ``out``: (why it failed or None, the derived rows it checks or None)."""
     module = importlib.import_module(f"runs.{study}")
     try:
         with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
             module.main(["--out", str(out)] + (["--quick"] if quick else []))
+        return None, (module.checks(out) if hasattr(module, "checks") else None)
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - one failing study must not cost the others
         import shutil
 
         shutil.rmtree(out, ignore_errors=True)
-        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-    return None
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", None
 
 
 def _summary(verdict, out: Path) -> str:

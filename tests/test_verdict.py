@@ -163,3 +163,19 @@ def test_merge_keeps_each_groups_batch_values_aligned_with_its_rows(record):
         rows = merged.rows.loc[index]
         assert (rows.source == key[0]).all() and (rows.observable == key[2]).all()
         assert np.allclose(values.mean(axis=0), rows.value, rtol=1e-9)
+
+
+def test_a_failing_study_is_reported_its_runs_left_out_and_the_rest_written(tmp_path, tiny_campaign, capsys):
+    study = sys.modules["runs.fake_study"]
+
+    def broken(argv):
+        mc.run(mc.parse_case({**CASE, "name": "study-run", "histories": 20_000}))
+        raise RuntimeError("the study's own table is wrong")
+
+    study.main = broken
+    out = tmp_path / "reproduce"
+    assert main(["reproduce", "--out", str(out), "--quiet"]) == 1
+    assert "emmc: study fake_study failed: RuntimeError: the study's own table is wrong" in capsys.readouterr().err
+    report = (out / "REPORT.md").read_text()
+    assert report.startswith("# emmc reproduce: FAIL") and "Parts that failed to run" in report
+    assert set(pd.read_parquet(out / "results.parquet").case) == {"tiny"} and not (out / "fake_study").exists()
