@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from pathlib import Path
 
 from mc.errors import ConfigError
 
