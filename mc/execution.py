@@ -26,6 +26,7 @@ command that runs them without knowing about any of it:
 from __future__ import annotations
 
 import time
+import warnings
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -188,6 +189,18 @@ def prepare_run(case, *, load: bool = True) -> RunState:
     if load:
         load_stored(state)
     return state
+
+
+def table_layout(state: RunState) -> pd.DataFrame | None:
+    """The rows the case's table will have, before any batch runs (the table of two empty batches),
+    or None if the system cannot make one from nothing."""
+    empty = BatchTotals(totals=np.zeros((2, state.n_scores)), histories=np.ones(2, dtype=np.int64), seconds=0.0)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            return state.simulation.finalize(empty).frame()
+        except Exception:  # noqa: BLE001 - only a pre-check: the real table decides
+            return None
 
 
 def load_stored(state: RunState) -> None:

@@ -32,6 +32,7 @@ from mc.errors import ConfigError
 from mc.progress import Progress
 from mc.rundir import RunDirectory, check_out
 from mc.signals import graceful_stop
+from mc.targets import check_names
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -200,6 +201,10 @@ def run_case(case, options: RunOptions, *, target=None, material=None, delta_mu_
     histories = target.max_histories if target else case.settings.histories
     preflight(options, histories)
     state = execution.prepare_run(case, load=False)
+    if target is not None:
+        layout = execution.table_layout(state)
+        if layout is not None:
+            check_names(layout, target)
     batches = state.max_batches(target.max_histories) if target else case.settings.batches
     check_memory(state.n_scores, batches, options.threads or available_threads(), force=options.force)
     backend = connect_backend(options, histories)

@@ -64,6 +64,20 @@ def parse_target(rel_err, observables, max_histories, histories: int) -> Precisi
     return PrecisionTarget(float(rel_err), tuple(observables), int(max_histories))
 
 
+def check_names(layout: pd.DataFrame, target: PrecisionTarget) -> None:
+    """Refuse, before any batch runs, a target naming an observable (or component) the case's table lacks.
+
+    ``layout`` is the table the case will produce (any values: only its rows matter)."""
+    for name in target.observables:
+        observable, _, component = name.partition(":")
+        rows = layout["observable"] == observable
+        if component:
+            rows &= layout["component"] == component
+        if not rows.any():
+            present = ", ".join(sorted(set(layout["observable"])))
+            raise ConfigError("--observable", f"the case's table has no {name!r} (it has {present})")
+
+
 def _named(frame: pd.DataFrame, target: PrecisionTarget) -> tuple[pd.Series, pd.Series]:
     """Which rows the target names, and which of them were named as a component of their own."""
     alone = pd.Series(False, index=frame.index)

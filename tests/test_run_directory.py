@@ -252,3 +252,8 @@ def test_precision_target_adds_batches_until_met_and_says_so(tmp_path, capsys):
                  "--max-histories", "60000"]) == 1
     assert "precision target was not reached" in capsys.readouterr().err
     assert "missed" in set(pd.read_csv(missed / "results.csv").target.dropna())
+    # a target on an observable the case does not tally is bad input, found before any batch runs
+    none = tmp_path / "none"
+    assert main(["run", str(case), "--out", str(none), "--quiet", "--target-rel-err", "0.01", "--observable",
+                 "wind_force", "--max-histories", "60000"]) == 2
+    assert "--observable: the case's table has no 'wind_force'" in capsys.readouterr().err and not none.exists()
