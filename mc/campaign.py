@@ -32,10 +32,10 @@ import pandas as pd
 from mc import execution
 from mc.case import Case, parse_case
 from mc.checkpoint import normal_case
-from mc.config import dump_toml, load_toml
+from mc.config import load_toml
 from mc.errors import ConfigError
 from mc.runner import (EXIT_FAILED, EXIT_OK, connect_backend, preflight, report_written, run_identity, run_points,
-                       session)
+                       session, write_case_toml)
 from observables.tables import write_table_files
 
 _TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
@@ -177,7 +177,7 @@ def run_campaign(name: str, data: dict, points: list[tuple[dict, Case]], options
         directory = run.directory
         with directory.staging() as stage:
             write_table_files(frame, stage)
-            (stage / "case.toml").write_text(dump_toml(data))
+            write_case_toml(stage, name, data)
             if extra_files is not None:
                 extra_files(stage, frame)
             provenance = directory.provenance(

@@ -222,13 +222,18 @@ def run_case(case, options: RunOptions, *, target=None, material=None, delta_mu_
     return (EXIT_FAILED if failed else EXIT_OK), written, frame
 
 
+def write_case_toml(stage: Path, name: str, data: dict) -> None:
+    """``case.toml``: the case as run, its name written in (it may have come from the file name)."""
+    (stage / "case.toml").write_text(dump_toml({"name": name, **data}))
+
+
 def publish_run(run: Session, case, frame, result, plot) -> list[Path]:
     from observables.tables import write_table_files
 
     directory = run.directory
     with directory.staging() as stage:
         write_table_files(frame, stage)
-        (stage / "case.toml").write_text(dump_toml(case.data))
+        write_case_toml(stage, case.name, case.data)
         if plot is not None:
             plot(case, frame, stage)
         totals = result.state.totals(result.batches)
