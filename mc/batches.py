@@ -22,7 +22,7 @@ from __future__ import annotations
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
@@ -71,6 +71,15 @@ def batch_sizes(histories: int, batches: int) -> np.ndarray:
     return np.array([base + (1 if b < extra else 0) for b in range(batches)], dtype=np.int64)
 
 
+def batch_plan(sizes) -> list[tuple[int, int]]:
+    """(first history, histories) of each batch: batches are consecutive ranges of history indices."""
+    plan, first = [], 0
+    for size in sizes:
+        plan.append((first, int(size)))
+        first += int(size)
+    return plan
+
+
 def n_chunks(count: int, chunk: int = CHUNK) -> int:
     return (count + chunk - 1) // chunk
 
@@ -112,6 +121,54 @@ def show_progress(requested: bool) -> bool:
     return requested and sys.stderr.isatty()
 
 
+def call_size(n_scores: int, chunk: int = CHUNK) -> int:
+    """Histories per kernel call: whole chunks, at most :data:`_CALL_CHUNKS` of them and
+    :data:`_CALL_MEMORY` bytes of per-chunk rows (part of the fixed summation order)."""
+    return chunk * max(1, min(_CALL_CHUNKS, _CALL_MEMORY // (8 * max(n_scores, 1))))
+
+
+def batch_totals(
+    kernel: Callable[[int, int], np.ndarray],
+    first: int,
+    size: int,
+    *,
+    n_scores: int,
+    chunk: int = CHUNK,
+    pool: ThreadPoolExecutor | None = None,
+    threads: int = 1,
+    after_call: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Summed scores (n_scores,) of the batch of histories first .. first+size-1.
+
+    The one reduction every runner uses (threads here, a dask worker, a resumed
+    process): the batch is cut into calls of :func:`call_size` histories from its
+    first history, each call into chunk rows summed in history order, and the call
+    sums are added in order, so the result is bit-identical wherever it runs.
+    ``after_call(count)`` is told after each call (progress; it may raise to abandon
+    the batch, which then leaves nothing behind).
+    """
+    per_call = call_size(n_scores, chunk)
+    total = np.zeros(n_scores)
+    done = 0
+    while done < size:
+        count = int(min(per_call, size - done))
+        total += run_chunks(kernel, first + done, count, pool, threads, chunk).sum(axis=0)
+        done += count
+        if after_call is not None:
+            after_call(count)
+    return total
+
+
+@contextmanager
+def thread_pool(threads: int):
+    """A pool for :func:`run_chunks` when more than one thread runs kernels (None otherwise)."""
+    if threads < 2:
+        yield None
+        return
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        yield pool
+
+
 def run_batches(
     kernel: Callable[[int, int], np.ndarray],
     histories: int,
@@ -123,11 +180,9 @@ def run_batches(
 ) -> BatchTotals:
     """Run all batches through ``kernel`` and return the per-batch totals."""
     sizes = batch_sizes(histories, batches)
-    totals = None
     # compile (or load from the cache) outside the timed region: FOM measures transport
     n_scores = kernel(0, 0).shape[1]
-    # one accumulator row of n_scores doubles per chunk
-    call_histories = chunk * max(1, min(_CALL_CHUNKS, _CALL_MEMORY // (8 * max(n_scores, 1))))
+    totals = np.zeros((batches, n_scores))
     start = time.perf_counter()
     bar = tqdm(
         total=histories,
@@ -138,20 +193,9 @@ def run_batches(
         disable=not show_progress(progress),
         file=sys.stderr,
     )
-    first = 0
     threads = numba.get_num_threads()
-    pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
-    with bar, pool if pool is not None else nullcontext():
-        for b, size in enumerate(sizes):
-            done = 0
-            while done < size:
-                count = int(min(call_histories, size - done))
-                chunk_totals = run_chunks(kernel, first + done, count, pool, threads, chunk)
-                call_total = chunk_totals.sum(axis=0)
-                if totals is None:
-                    totals = np.zeros((batches,) + call_total.shape)
-                totals[b] += call_total
-                done += count
-                bar.update(count)
-            first += int(size)
+    with bar, thread_pool(threads) as pool:
+        for b, (first, size) in enumerate(batch_plan(sizes)):
+            totals[b] = batch_totals(kernel, first, size, n_scores=n_scores, chunk=chunk, pool=pool,
+                                     threads=threads, after_call=bar.update)
     return BatchTotals(totals=totals, histories=sizes, seconds=time.perf_counter() - start)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import copy
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from mc.batches import run_batches, thread_count
+from mc import execution
 from mc.config import RunSettings, Table, load_toml, read_run_settings
 from mc.errors import ConfigError
 from mc.systems import SYSTEMS, system_module
@@ -63,23 +62,14 @@ def load_case(path: str | Path, **overrides) -> Case:
 
 
 def run(case: Case, *, threads: int | None = None, progress: bool = False) -> pd.DataFrame:
-    """Simulate ``case`` and return its SPEC §6 results table."""
+    """Simulate ``case`` and return its SPEC §6 results table.
+
+    The batches run where the ambient :mod:`mc.execution` settings say (in this
+    process by default, with checkpoints and on a cluster under ``emmc``)."""
     if threads is not None and threads < 1:
         raise ConfigError("threads", f"must be >= 1, got {threads}")
-    start = time.perf_counter()
-    simulation = system_module(case.kind).prepare(case)
-    settings = case.settings
-    with thread_count(threads):
-        batches = run_batches(simulation.kernel, settings.histories, settings.batches, progress=progress,
-                              label=simulation.label, chunk=simulation.chunk)
-    rows = simulation.finalize(batches)
-    frame = rows.frame()
-    frame["seed"] = case.settings.seed
-    frame["histories"] = case.settings.histories
-    frame["batches"] = case.settings.batches
-    if "seconds" not in frame:
-        frame["seconds"] = time.perf_counter() - start
-    return frame
+    with execution.api_call(threads=threads, progress=progress, label=case.name):
+        return execution.execute(case).frame
 
 
 def write_results(frame: pd.DataFrame, out_dir: str | Path) -> list[Path]:

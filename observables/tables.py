@@ -1,10 +1,12 @@
 """The results table every consumer reads (SPEC §6).
 
 One row per estimate in long ("tidy") form.  The required columns come first
-and keep their meaning forever; extra columns (seconds, histories, fom and
-the parameters of the case) follow.  :class:`ResultRows` collects rows while a
-system is evaluated; :func:`write_table` writes ``results.csv`` and
-``results.parquet`` atomically, so an interrupted run leaves nothing half-written.
+and keep their meaning forever; extra columns (histories, the parameters of
+the case) follow.  :class:`ResultRows` collects rows while a system is
+evaluated.  The columns that depend on how long the run took
+(:data:`TIMING_COLUMNS`: seconds, fom) are written apart, to ``timing.csv``
+(same rows in the same order, with the key columns), so that the same case
+and seed give byte-identical ``results.csv`` and ``results.parquet``.
 """
 
 from __future__ import annotations
@@ -124,18 +126,50 @@ def results_frame(rows: list[dict]) -> pd.DataFrame:
     return frame
 
 
+TIMING_COLUMNS = ("seconds", "fom")
+"""Run-time dependent columns: in ``timing.csv``, never in the results table."""
+
+KEY_COLUMNS = ["case", "observable", "component", "x", "y", "z"]
+
+
+def split_timing(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(the results table without timing columns, the timing table or None if there is none).
+
+    The timing table has a ``row`` column (the row's position in the results
+    table), the key columns and the timing columns, so it joins back either way."""
+    timing = [c for c in TIMING_COLUMNS if c in frame]
+    results = frame.drop(columns=timing).reset_index(drop=True)
+    if not timing:
+        return results, None
+    table = frame[[c for c in KEY_COLUMNS if c in frame] + timing].reset_index(drop=True)
+    table.insert(0, "row", np.arange(len(table)))
+    return results, table
+
+
+def write_table_files(frame: pd.DataFrame, folder: str | os.PathLike, stem: str = "results") -> list[Path]:
+    """Write ``{stem}.csv``, ``{stem}.parquet`` and (if the frame has timing columns) ``timing.csv``
+    (``{stem}_timing.csv`` for another stem) into ``folder``, which must exist."""
+    folder = Path(folder)
+    results, timing = split_timing(frame)
+    paths = [folder / f"{stem}.csv", folder / f"{stem}.parquet"]
+    results.to_csv(paths[0], index=False)
+    results.to_parquet(paths[1], index=False)
+    if timing is not None:
+        paths.append(folder / ("timing.csv" if stem == "results" else f"{stem}_timing.csv"))
+        timing.to_csv(paths[-1], index=False)
+    return paths
+
+
 def write_table(frame: pd.DataFrame, out_dir: str | os.PathLike) -> list[Path]:
-    """Write ``results.csv`` and ``results.parquet`` into ``out_dir`` atomically."""
+    """Write the table files of :func:`write_table_files` into ``out_dir``, each replaced whole.
+
+    For scripts; ``emmc`` publishes through :mod:`mc.rundir`, which also replaces them as a set."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".emmc-", dir=out_dir))
     try:
-        csv_path = staging / "results.csv"
-        parquet_path = staging / "results.parquet"
-        frame.to_csv(csv_path, index=False)
-        frame.to_parquet(parquet_path, index=False)
         written = []
-        for path in (csv_path, parquet_path):
+        for path in write_table_files(frame, staging):
             target = out_dir / path.name
             os.replace(path, target)
             written.append(target)

@@ -4,9 +4,11 @@
 
 Sweeps ``histories`` of a point-contact case (aperture source, a density probe
 and an off-axis anisotropic impurity scored by the next-event estimator) with
-:func:`mc.sweep` and fits log(stderr) = c - p log N per estimate: Monte Carlo
-with finite variance gives p = 1/2.  Writes ``convergence.csv`` (the sweep's
-table), ``convergence_slopes.csv`` and ``convergence.png``.
+:func:`mc.sweep` and fits log(stderr) = c + p log N per estimate
+(:func:`observables.convergence.convergence_slopes`): Monte Carlo with finite
+variance gives p = -1/2.  Writes ``convergence.csv`` (the sweep's table),
+``convergence_slopes.csv`` and ``convergence.png``.  ``emmc converge CASE``
+does the same for any case.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import mc  # noqa: E402
+from observables.convergence import convergence_slopes  # noqa: E402
 
 CASE = {
     "name": "convergence",
@@ -40,13 +43,25 @@ TRACKED = [("density", ""), ("wind_force", "z"), ("delta_resistance", "")]
 
 
 def slopes(frame: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for observable, component in TRACKED:
-        sel = frame[(frame.observable == observable) & (frame.component == component)].sort_values("histories")
-        p = np.polyfit(np.log(sel.histories), np.log(sel.stderr), 1)[0]
-        rows.append({"observable": observable, "component": component, "slope": p,
-                     "histories_min": sel.histories.min(), "histories_max": sel.histories.max()})
-    return pd.DataFrame(rows)
+    """Fitted slopes (with their stderr) of the TRACKED estimates, in TRACKED order."""
+    fits = convergence_slopes(frame).set_index(["observable", "component"])
+    return fits.loc[TRACKED].reset_index()
+
+
+def checks(out: Path):
+    """The fitted slopes against -1/2 (SPEC §5), for the verdict of ``emmc reproduce``.
+
+    The slopes come from the same histories, so they are checked row by row only."""
+    from observables.verdict import Checks
+
+    fits = pd.read_csv(Path(out) / "convergence_slopes.csv", keep_default_na=False, na_values=[""])
+    rows = pd.DataFrame({
+        "source": "convergence_study", "equation": "SPEC 5: stderr ~ N^-1/2", "observable": "slope of log stderr",
+        "component": fits["observable"] + fits["component"].map(lambda c: f" {c}" if c else ""),
+        "x": np.nan, "y": np.nan, "z": np.nan, "value": fits["slope"], "stderr": fits["slope_stderr"],
+        "reference": -0.5, "dof": np.inf,
+    })
+    return Checks(rows)
 
 
 def main(argv=None) -> None:
@@ -64,7 +79,7 @@ def main(argv=None) -> None:
     for (observable, component), fit in zip(TRACKED, fits.itertuples()):
         sel = frame[(frame.observable == observable) & (frame.component == component)].sort_values("histories")
         rel = sel.stderr / sel.value.abs()
-        ax.loglog(sel.histories, rel, "o-", label=f"{observable} {component}: slope {-fit.slope:.3f}")
+        ax.loglog(sel.histories, rel, "o-", label=f"{observable} {component}: slope {fit.slope:+.3f} ± {fit.slope_stderr:.3f}")
     n = np.array(histories, float)
     ax.loglog(n, 0.5 * (n / n[0]) ** -0.5, "k--", label=r"$N^{-1/2}$")
     ax.set_xlabel("histories N")

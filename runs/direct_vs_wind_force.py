@@ -33,6 +33,7 @@ from mc.scattering import screened_coulomb  # noqa: E402
 from observables.materials import HBAR_OVER_E2_OHM, material  # noqa: E402
 
 RADII = (5.0, 10.0, 20.0, 40.0, 80.0)
+BATCHES = 20
 ROOM_TEMPERATURE_RESISTIVITY = {"Al": 2.65e-8, "Na": 4.77e-8, "Cu": 1.68e-8, "Ag": 1.59e-8, "Au": 2.21e-8}  # Ohm m
 
 
@@ -47,7 +48,7 @@ def study(out: Path, *, name: str = "Al", screening: str = "thomas_fermi", histo
             "name": f"{name}-a{a:g}",
             "seed": 65,
             "histories": histories,
-            "batches": 20,
+            "batches": BATCHES,
             "geometry": {"kind": "aperture", "radius": a},
             "source": {"kind": "aperture"},
             "impurities": [{"position": [0.0, 0.0, 0.0], "scatterer": {"model": "phase_shifts", "phase_shifts": shifts},
@@ -110,3 +111,19 @@ def main(argv=None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def checks(out: Path):
+    """F_d/F_w at the hole centre against Eq. 65 for each radius, for the verdict of ``emmc reproduce``.
+
+    The radii share one seed, so their ratios are correlated: checked row by
+    row only (F_w and F_d themselves are checked from the runs)."""
+    from observables.verdict import Checks
+
+    table = pd.read_csv(Path(out) / "direct_vs_wind_force.csv")
+    rows = pd.DataFrame({
+        "source": "direct_vs_wind_force", "equation": "65", "observable": "F_d/F_w at the hole centre",
+        "component": "z", "x": table["radius"], "y": np.nan, "z": 0.0, "value": table["ratio"],
+        "stderr": table["ratio_stderr"], "reference": table["ratio_eq65"], "dof": float(BATCHES - 1),
+    })
+    return Checks(rows)

@@ -9,6 +9,26 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+def aperture_case(name="cli-test", seed=3, histories="20_000", batches=10, probes="[[0, 0, 5.0]]") -> str:
+    """TOML text of a small ballistic point contact (exact current, density probes): the tests' quick case."""
+    return f"""
+name = "{name}"
+seed = {seed}
+histories = {histories}
+batches = {batches}
+[geometry]
+kind = "aperture"
+radius = 10.0
+[source]
+kind = "aperture"
+[[tallies]]
+kind = "current"
+[[tallies]]
+kind = "density"
+probes = {probes}
+"""
+
+
 @pytest.fixture
 def examples_dir() -> Path:
     if not EXAMPLES.is_dir():

@@ -59,3 +59,81 @@ def test_cli_sweep_writes_one_table_and_rejects_bad_points(tmp_path, capsys, exa
                  "--out", str(bad)]) == 2
     assert "geometry.radius: must be > 0.0" in capsys.readouterr().err
     assert not bad.exists()
+
+
+SMALL = {**CASE, "histories": 20_000, "batches": 10}
+
+
+def _write_case(tmp_path, data=SMALL):
+    from mc.config import dump_toml
+
+    path = tmp_path / "case.toml"
+    path.write_text(dump_toml(data))
+    return path
+
+
+def _failing_last_point(monkeypatch, radius):
+    """Make the point with this hole radius fail when its table is made, after its batches ran."""
+    import dataclasses
+
+    import mc.point_contact as point_contact
+
+    real = point_contact.prepare
+
+    def prepare(case):
+        simulation = real(case)
+        if case.model.aperture.radius != radius:
+            return simulation
+
+        def finalize(batches):
+            raise FloatingPointError("the reference quadrature diverged")
+
+        return dataclasses.replace(simulation, finalize=finalize)
+
+    monkeypatch.setattr(point_contact, "prepare", prepare)
+
+
+def test_a_failing_point_is_reported_and_the_finished_points_are_written_and_resumed(tmp_path, capsys, monkeypatch):
+    import json
+
+    _failing_last_point(monkeypatch, 12.0)
+    out = tmp_path / "sweep"
+    args = ["sweep", str(_write_case(tmp_path)), "--set", "geometry.radius=[10.0, 11.0, 12.0]", "--out", str(out),
+            "--quiet"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "point 3 of 3 (geometry.radius=12.0) failed: FloatingPointError: the reference quadrature diverged" in err
+    frame = pd.read_parquet(out / "results.parquet")
+    assert sorted(frame["geometry.radius"].unique()) == [10.0, 11.0]
+    record = json.loads((out / "provenance.json").read_text())
+    assert record["points_failed"] == [{"point": {"geometry.radius": 12.0}, "error": "FloatingPointError: the reference quadrature diverged"}]
+    before = (out / "results.csv").read_bytes()
+    # --resume runs nothing again (every batch of the three points is kept) and writes the same table
+    assert main(args + ["--resume"]) == 1
+    assert json.loads((out / "provenance.json").read_text())["batches_resumed"] == 30
+    assert (out / "results.csv").read_bytes() == before
+
+
+def test_progress_lines_when_stderr_is_not_a_terminal_at_most_every_interval(tmp_path, capsys, monkeypatch):
+    import mc.progress
+
+    args = ["sweep", str(_write_case(tmp_path)), "--set", "seed=[1, 2]"]
+    assert main(args + ["--out", str(tmp_path / "a")]) == 0
+    assert "histories" not in capsys.readouterr().err  # a short campaign: no line within 10 s
+    monkeypatch.setattr(mc.progress, "INTERVAL", 0.0)
+    assert main(args + ["--out", str(tmp_path / "b")]) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if "histories" in line]
+    assert lines and lines[-1].startswith("case: 100% of 40,000 histories, 2/2 points")
+
+
+def test_converge_writes_the_table_the_fitted_slopes_and_a_log_log_figure(tmp_path, capsys):
+    out = tmp_path / "converge"
+    assert main(["converge", str(_write_case(tmp_path, {**CASE, "histories": 320_000})), "--out", str(out),
+                 "--steps", "3"]) == 0
+    assert "median fitted slope" in capsys.readouterr().out
+    table = pd.read_csv(out / "results.csv")
+    assert sorted(table.histories.unique()) == [20_000, 80_000, 320_000]
+    slopes = pd.read_csv(out / "convergence_slopes.csv", keep_default_na=False, na_values=[""])
+    density = slopes[slopes.observable == "density"].iloc[0]
+    assert abs(density.slope_z) < 4 and density.slope < 0 and abs(density.slope + 0.5) < 4 * density.slope_stderr
+    assert (out / "convergence.png").stat().st_size > 1000

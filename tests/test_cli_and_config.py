@@ -3,31 +3,18 @@
 import math
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import mc
-from conftest import assert_agrees
+from conftest import aperture_case, assert_agrees
 from mc.cli import main
 from observables.tables import OBSERVABLES, REQUIRED_COLUMNS
 
-GOOD = """
-name = "cli-test"
-seed = 3
-histories = 20_000
-batches = 10
-[geometry]
-kind = "aperture"
-radius = 10.0
-[source]
-kind = "aperture"
-[[tallies]]
-kind = "current"
-[[tallies]]
-kind = "density"
-probes = [[0, 0, 5.0]]
-"""
+GOOD = aperture_case()
 
 
 def write(tmp_path, text, name="case.toml"):
@@ -46,9 +33,10 @@ def test_cli_run_writes_csv_and_parquet_with_the_contract_columns(tmp_path, caps
     assert set(parquet.observable) <= OBSERVABLES
     assert {"current", "resistance", "density", "potential"} <= set(parquet.observable)
     assert len(csv) == len(parquet)
-    assert [p.name for p in out.iterdir()] == sorted(["results.csv", "results.parquet"]) or set(
-        p.name for p in out.iterdir()
-    ) == {"results.csv", "results.parquet"}
+    # one run per directory: the tables, their timing, the case as run, its provenance, emmc's state
+    assert {p.name for p in out.iterdir()} == {"results.csv", "results.parquet", "timing.csv", "case.toml",
+                                              "provenance.json", ".emmc"}
+    assert not {"seconds", "fom"} & set(csv.columns), "timing columns make equal runs differ"
 
 
 def test_python_api_returns_the_same_table_as_the_cli(tmp_path):
@@ -142,3 +130,95 @@ def test_material_preset_adds_si_columns(tmp_path):
     assert probe.z_angstrom == pytest.approx(5.0 / 1.75)
     assert main(["run", str(write(tmp_path, GOOD)), "--out", str(tmp_path / "bad"), "--material", "Unobtainium"]) == 2
     assert not (tmp_path / "bad").exists()
+
+
+def _one_line_error(capsys, message):
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("emmc: error: ") and message in err, err
+    return err
+
+
+MESH_MEMORY = GOOD.replace("batches = 10", "batches = 100_000").replace("histories = 20_000", "histories = 200_000").replace(
+    "probes = [[0, 0, 5.0]]", "mesh = { rho_max = 20.0, n_rho = 1000, z_min = -20.0, z_max = 20.0, n_z = 1000 }")
+
+REVIEW = [
+    (GOOD.replace("radius = 10.0", "radius = 1e300"), "geometry.radius: must be within +-1e+12"),
+    (GOOD.replace("histories = 20_000", "histories = 1e20"), "histories: must be a 64-bit integer"),
+    (GOOD.replace("histories = 20_000", "histories = 1_000_000_000_000_000_000"),
+     "histories: 1e+18 histories take at least"),
+    (MESH_MEMORY, "memory: 3,000,001 scores x 100,000 batches need about"),
+]
+
+
+@pytest.mark.parametrize("text,message", REVIEW)
+def test_reliability_review_inputs_are_one_line_and_write_nothing(tmp_path, capsys, text, message):
+    out = tmp_path / "out"
+    assert main(["run", str(write(tmp_path, text)), "--out", str(out), "--quiet"]) == 2
+    _one_line_error(capsys, message)
+    assert not out.exists()
+
+
+def test_a_case_file_that_is_not_utf8(tmp_path, capsys):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(GOOD.replace('"cli-test"', '"caf\xe9"').encode("latin-1"))
+    assert main(["run", str(path), "--out", str(tmp_path / "o")]) == 2
+    _one_line_error(capsys, "is not UTF-8 text")
+    assert not (tmp_path / "o").exists()
+
+
+def test_command_line_counts_read_like_toml_numbers_and_threads_are_bounded(tmp_path, capsys):
+    path = write(tmp_path, GOOD)
+    assert main(["run", str(path), "--out", str(tmp_path / "a"), "--histories", "1e5", "--quiet"]) == 0
+    assert pd.read_csv(tmp_path / "a" / "results.csv").histories.iloc[0] == 100_000
+    assert main(["run", str(path), "--out", str(tmp_path / "b"), "--histories", "1.5e4", "--batches", "2.5"]) == 2
+    _one_line_error(capsys, "batches: must be an integer, got 2.5")
+    from mc.runner import available_threads
+
+    too_many = available_threads() + 1
+    assert main(["run", str(path), "--out", str(tmp_path / "c"), "--threads", str(too_many)]) == 2
+    _one_line_error(capsys, f"--threads: {too_many} exceeds the {available_threads()} threads available")
+    assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()
+
+
+def test_sweep_rejects_an_empty_array_and_a_repeated_key(tmp_path, capsys):
+    path = write(tmp_path, GOOD)
+    out = tmp_path / "sweep"
+    assert main(["sweep", str(path), "--set", "histories=[]", "--out", str(out)]) == 2
+    _one_line_error(capsys, "--set histories: an empty array sweeps nothing")
+    assert main(["sweep", str(path), "--set", "seed=[1, 2]", "--set", "seed=3", "--out", str(out)]) == 2
+    _one_line_error(capsys, "--set seed: is given twice")
+    assert not out.exists()
+
+
+def test_a_square_well_too_deep_for_the_phase_shift_continuation_is_refused_at_once(capsys):
+    import time
+
+    start = time.perf_counter()
+    assert main(["scatterer", "square_well", "--set", "radius=100", "--set", "depth=1e6"]) == 2
+    _one_line_error(capsys, "scatterer.depth: radius 100 and depth 1e+06 (K R = 1.414e+05) need")
+    assert time.perf_counter() - start < 30, "the refusal must come before the work"
+    assert main(["scatterer", "square_well", "--set", "radius=1", "--set", "depth=1", "--set", "radius=2"]) == 2
+    _one_line_error(capsys, "--set: 'radius' is given twice")
+    # a step so high that e^(kappa R) overflows gave NaN phase shifts
+    assert main(["scatterer", "square_well", "--set", "radius=10", "--set", "depth=-1e6"]) == 2
+    _one_line_error(capsys, "scatterer.depth: a repulsive step of radius 10 and height 1e+06 has kappa R = 1.414e+04 > 600")
+
+
+def test_ctrl_c_during_start_up_is_one_line_and_writes_nothing(tmp_path):
+    import os
+    import signal
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    path = write(tmp_path, GOOD.replace("histories = 20_000", "histories = 50_000_000"))
+    # from just after the interpreter is up (before that, Python itself prints the traceback) to the compile
+    for delay in (0.15, 0.4, 1.0):
+        out = tmp_path / f"out{delay}"
+        proc = subprocess.Popen([sys.executable, "-m", "mc", "run", str(path), "--out", str(out)], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err and err.strip().count("\n") == 0 and err.startswith("emmc: "), err
+        assert not out.exists() or not any(out.iterdir()) or (out / ".emmc" / "cases").exists()

@@ -476,6 +476,16 @@ def _parse_hard_sphere(t: Table):
 def _parse_square_well(t: Table):
     radius = t.number("radius", gt=0.0, le=100.0)
     depth = t.number("depth")
+    if 1.0 + 2.0 * depth < 0.0 and radius * math.sqrt(-1.0 - 2.0 * depth) > ps.SQUARE_WELL_MAX_KAPPA_R:
+        raise t.error("depth", f"a repulsive step of radius {radius:g} and height {-depth:g} has kappa R = "
+                               f"{radius * math.sqrt(-1.0 - 2.0 * depth):.4g} > {ps.SQUARE_WELL_MAX_KAPPA_R:g}: its "
+                               "interior solution overflows; it scatters as model = 'hard_sphere' of that radius")
+    # the branch of each delta_l follows a ramp of depths: work ~ (K R)^2, K = sqrt|1 + 2 depth|
+    work = ps.square_well_work(radius, depth)
+    if work > ps.SQUARE_WELL_MAX_WORK:
+        raise t.error("depth", f"radius {radius:g} and depth {depth:g} (K R = {radius * math.sqrt(abs(1 + 2 * depth)):.4g}) "
+                               f"need {work:.2g} Bessel-function points for the phase shifts, more than the "
+                               f"{ps.SQUARE_WELL_MAX_WORK:.0e} emmc allows (about a minute); use a shallower or smaller well")
     return square_well(float(radius), float(depth))
 
 

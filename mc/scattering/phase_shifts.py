@@ -257,6 +257,26 @@ def _square_well_tangent_parts(l: int, radius: float, depth):
     return g * dj - dg * j, g * dy - dg * y
 
 
+SQUARE_WELL_MAX_WORK = 1e7
+"""Most (partial wave, ramp depth) points :func:`square_well_phase_shifts` may evaluate (about 40 s here)."""
+
+SQUARE_WELL_MAX_KAPPA_R = 600.0
+"""Largest kappa R of a repulsive step: its interior solution i_l(kappa r) ~ e^(kappa R) overflows near 710."""
+
+
+def _square_well_grid(radius: float, depth: float, l_cap: int = 400) -> tuple[int, int]:
+    """(highest partial wave, ramp steps) of the continuation in depth: both grow with K R."""
+    kin_max = math.sqrt(max(1.0 + 2.0 * depth, 1.0))
+    l_max = int(min(l_cap, radius * kin_max + 12.0 + 4.0 * radius ** (1.0 / 3.0) + 10))
+    return l_max, int(200 + 40 * radius * kin_max)
+
+
+def square_well_work(radius: float, depth: float) -> float:
+    """Bessel-function points :func:`square_well_phase_shifts` evaluates for this well."""
+    l_max, n_ramp = _square_well_grid(float(radius), float(depth))
+    return float(l_max + 1) * float(n_ramp + 1)
+
+
 def square_well_phase_shifts(radius: float, depth: float, *, l_cap: int = 400) -> np.ndarray:
     """Square well V = -depth for r < R (depth > 0 attractive, < 0 a repulsive step), k = 1.
 
@@ -269,9 +289,7 @@ def square_well_phase_shifts(radius: float, depth: float, *, l_cap: int = 400) -
     """
     x = float(radius)
     depth = float(depth)
-    kin_max = math.sqrt(max(1.0 + 2.0 * depth, 1.0))
-    l_max = int(min(l_cap, x * kin_max + 12.0 + 4.0 * x ** (1.0 / 3.0) + 10))
-    n_ramp = int(200 + 40 * x * kin_max)
+    l_max, n_ramp = _square_well_grid(x, depth, l_cap)
     ramp = depth * np.linspace(0.0, 1.0, n_ramp + 1)
     deltas = np.empty(l_max + 1)
     for l in range(l_max + 1):

@@ -43,6 +43,8 @@ def settings_table(model: str, assignments: list[str]) -> dict:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise ConfigError("--set", f"{part!r} is not a table")
+        if parts[-1] in node:
+            raise ConfigError("--set", f"{key!r} is given twice")
         node[parts[-1]] = _parse_value(text.strip())
     return data
 
