@@ -153,7 +153,7 @@ def _row(kind: int, *params: float) -> np.ndarray:
 # ------------------------------------------------------------------------------------ kernels
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _quadric(rows, s, x, y, z, ux, uy, uz):
     """Coefficients of f(p + t u) = a t^2 + 2 b t + c for the curved surfaces."""
     kind = int(rows[s, 0])
@@ -187,7 +187,7 @@ def surface_value(rows, s, x, y, z):
     return c
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def surface_distance(rows, s, x, y, z, ux, uy, uz, on_surface):
     """Distance t > 0 along p + t u to the next crossing of the surface (inf if none).
 

@@ -1,56 +1,41 @@
-"""Borrowed views: a kernel's model arrays without reference counting, for the length of one call.
+"""Borrowed views: a kernel's arrays without reference counting, for the length of one call.
 
-numba counts references to every array it passes around (an atomic add on a
-shared counter).  A kernel that hands tuples of arrays to helpers in its inner
-loops would spend most of its time there, and two threads would contend for
-the same counters.  :func:`borrow`, called once at the top of a kernel, rebuilds
-arrays (and tuples and named tuples of them) as views of the same memory that
-carry no reference count; the caller's arrays keep the memory alive until the
-kernel returns, and the views never escape it.
+numba counts references to every array it hands around (an atomic add on a
+counter shared by every thread that uses the array).  A kernel that passes
+arrays and tuples of arrays to helpers in its inner loops would spend most of
+its time there.  :func:`borrow`, called once at the top of a kernel, returns
+the same arrays (and tuples and named tuples of them) with their reference
+counter detached: the same memory, no counting.  The caller's owning
+references keep the memory alive until the kernel returns, and the borrowed
+views must not escape it (they are never returned or stored).
 """
 
 from __future__ import annotations
 
-import numba
 from numba import types
 from numba.core import cgutils
-from numba.extending import intrinsic, overload
+from numba.extending import intrinsic
 
 
-@intrinsic
-def _as_pointer(typingctx, address):
-    signature = types.voidptr(address)
-
-    def codegen(context, builder, sig, args):
-        return builder.inttoptr(args[0], cgutils.voidptr_t)
-
-    return signature, codegen
-
-
-def borrow(value):
-    """The value with every array in it replaced by a reference-count-free view (inside kernels)."""
+def _detach(context, builder, typ, value):
+    if isinstance(typ, types.Array):
+        array = context.make_array(typ)(context, builder, value=value)
+        array.meminfo = cgutils.get_null_value(array.meminfo.type)
+        array.parent = cgutils.get_null_value(array.parent.type)
+        return array._getvalue()
+    if isinstance(typ, types.BaseTuple):
+        for i, item_type in enumerate(typ):
+            item = _detach(context, builder, item_type, builder.extract_value(value, i))
+            value = builder.insert_value(value, item, i)
+        return value
     return value
 
 
-@overload(borrow)
-def _borrow(value):
-    if isinstance(value, types.Array):
-        if value.layout != "C":
-            raise numba.core.errors.TypingError("borrow() needs C-contiguous arrays")
-        dtype = value.dtype
+@intrinsic
+def borrow(typingctx, value):
+    """The value with every array in it (recursively through tuples) detached from its reference count."""
 
-        def borrow_array(value):
-            return numba.carray(_as_pointer(value.ctypes.data), value.shape, dtype)
+    def codegen(context, builder, signature, args):
+        return _detach(context, builder, signature.args[0], args[0])
 
-        return borrow_array
-    if isinstance(value, types.BaseTuple) and len(value) > 0:
-        items = ", ".join(f"borrow(value[{i}])" for i in range(len(value)))
-        namespace = {"borrow": borrow}
-        if isinstance(value, types.BaseNamedTuple):
-            namespace["cls"] = value.instance_class
-            source = f"def borrow_tuple(value):\n    return cls({items})"
-        else:
-            source = f"def borrow_tuple(value):\n    return ({items},)"
-        exec(source, namespace)
-        return namespace["borrow_tuple"]
-    return lambda value: value
+    return value(value), codegen

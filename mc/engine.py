@@ -132,7 +132,7 @@ def _cell_at_birth(tokens, cell_program, surfaces, x, y, z, ux, uy, uz, on_surfa
     return _find_cell(tokens, cell_program, surfaces, x, y, z, on_surface, sense)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _nearest_surface(surfaces, tracked, x, y, z, ux, uy, uz, on_surface):
     t_min = math.inf
     hit = -1
@@ -145,7 +145,7 @@ def _nearest_surface(surfaces, tracked, x, y, z, ux, uy, uz, on_surface):
     return t_min, hit
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _free_path(mean_free_path, anisotropy, axis, medium, ux, uy, uz, state):
     """Distance to the next background collision: exponential with l(k) (inf if ballistic)."""
     length = mean_free_path[medium]
@@ -173,7 +173,12 @@ def interface_reflection(law, rows, kinds, starts, widths, values, table_cos, ta
     a, b = rows[index, 0], rows[index, 1]
     if law[index] == PROFILE_LAW:
         return profile_reflection(mu, kinds[a:b], starts[a:b], widths[a:b], values[a:b])
-    return np.interp(mu, table_cos[a:b], table_reflection[a:b])
+    # the table is piecewise linear between its nodes, which start at 0 and end at 1
+    j = a
+    while j < b - 2 and table_cos[j + 1] < mu:
+        j += 1
+    t = (mu - table_cos[j]) / (table_cos[j + 1] - table_cos[j])
+    return table_reflection[j] + t * (table_reflection[j + 1] - table_reflection[j])
 
 
 @njit(cache=True)
@@ -531,18 +536,21 @@ def engine_histories(seed, first, count, chunk, model):
     geo, tal, imp, phys = model.geometry, model.tallies, model.impurities, model.physics
     emitters = model.emitters
     n_chunks = (count + chunk - 1) // chunk
-    acc = np.zeros((n_chunks, phys.n_scores))
     n_impurities = imp.position.shape[0]
-    pending = np.zeros(n_impurities)
-    touched = np.zeros(n_impurities, dtype=np.int64)
-    times = np.empty(tal.scratch)
-    bank = np.empty((2 * emitters.shape[0], BANK_COLUMNS))
+    # the kernel's own arrays, borrowed too: the owners live until the return below uses them
+    acc = np.zeros((n_chunks, phys.n_scores))
+    pending_owner = np.zeros(n_impurities)
+    touched_owner = np.zeros(n_impurities, dtype=np.int64)
+    times_owner = np.empty(tal.scratch)
+    bank_owner = np.empty((2 * emitters.shape[0], BANK_COLUMNS))
+    rows = borrow(acc)
+    pending, touched, times, bank = borrow((pending_owner, touched_owner, times_owner, bank_owner))
     any_next_event = False
     for i in range(n_impurities):
         if imp.next_event[i] == 1:
             any_next_event = True
     for c in range(n_chunks):
-        row = acc[c]
+        row = rows[c]
         stop = min(count, (c + 1) * chunk)
         for h in range(c * chunk, stop):
             state = history_stream(seed, first + h)
@@ -581,4 +589,6 @@ def engine_histories(seed, first, count, chunk, model):
                 dropped = max(dropped, cut)
             row[tal.diagnostic_offset + DROPPED] += dropped
             row[tal.diagnostic_offset + LOST] += lost
+    if pending_owner.size + touched_owner.size + times_owner.size + bank_owner.size < 0:
+        acc[0, 0] = 0.0  # never: the use keeps the borrowed arrays' owners alive to here
     return acc

@@ -262,7 +262,7 @@ def tally_arrays(layout: TallyLayout, balls=(), cylindrical=(), cartesian=(), su
     )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _score_ball_piece(acc, k, moments, weight, px, py, pz, ux, uy, uz, t_a, t_b, cx, cy, cz):
     wl = weight * (t_b - t_a)
     acc[k + TRACK_LENGTH] += wl
@@ -276,7 +276,7 @@ def _score_ball_piece(acc, k, moments, weight, px, py, pz, ux, uy, uz, t_a, t_b,
         acc[k + MOMENT_X + 2] += wl * (pz + mid * uz - cz)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def score_balls(acc, balls, px, py, pz, ux, uy, uz, length, weight):
     """Track length, current and first moment of the segment p + t u (0 <= t <= length) in every ball/shell."""
     for i in range(balls.shape[0]):
