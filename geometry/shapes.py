@@ -53,3 +53,13 @@ def annulus_distance(position, plane_z: float, hole_radius: float) -> float:
     x0, y0, z0 = (float(v) for v in position)
     rho = math.hypot(x0, y0)
     return math.hypot(max(hole_radius - rho, 0.0), z0 - plane_z)
+
+
+def cap_below_plane(centre_z: float, radius: float, plane_z: float) -> tuple[float, float]:
+    """Volume of the part of a ball below the plane z = plane_z, and its first moment int (z - centre_z) dV.
+
+    With d = plane_z - centre_z clipped to [-R, R]: V = pi (R^2 (d + R) - (d^3 + R^3)/3) and
+    int (z - z_c) dV = -(pi/4) (R^2 - d^2)^2."""
+    d = min(max(plane_z - centre_z, -radius), radius)
+    volume = math.pi * (radius**2 * (d + radius) - (d**3 + radius**3) / 3.0)
+    return volume, -0.25 * math.pi * (radius**2 - d**2) ** 2

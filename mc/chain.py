@@ -296,10 +296,9 @@ def results(case, result) -> ResultRows:
     refs = analytic.landauer(inc["reflection"], inc["transmission"], chain.length)
     refs["force"] = inc["force"]
     refs["potential"] = inc["potential"]
-    before = len(rows.rows)
-    _add_common_rows(rows, values, refs, chain, tallies, errors, "semiclassical", fom=fom)
-    for row in rows.rows[before:]:
-        row["seconds"] = seconds
+    semiclassical = ResultRows(settings.name, **rows.extra, seconds=seconds)
+    _add_common_rows(semiclassical, values, refs, chain, tallies, errors, "semiclassical", fom=fom)
+    rows.parts.extend(semiclassical.parts)
     return rows
 
 

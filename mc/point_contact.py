@@ -1,8 +1,26 @@
-"""The point-contact system (``[geometry] kind = "aperture"``): Sorbello Sec. III C.
+"""Point contacts on the one engine: Sorbello's aperture (Sec. III C) and constrictions of finite length.
 
-config -> :class:`PointContactModel` (validated) -> transport kernel
-(:func:`mc.transport.point_contact_histories`) -> batch totals -> estimates
-with references -> results rows.
+``[geometry] kind = "aperture"``: a hole of ``radius`` a in an opaque, infinitely
+thin screen z = 0.  ``kind = "constriction"``: a neck of ``length`` L joining
+two half-spaces, screens at z = -L/2 and +L/2, the neck a cylinder of radius a
+or, with ``radius_exit``, a cone from a at z = -L/2 to radius_exit at +L/2.
+Every wall is specular, diffuse or partially specular (``specularity`` p,
+Fuchs).  ``lead_radius`` W and ``lead_length`` feed the contact by cylindrical
+wires with the reservoirs at their far ends instead of half-spaces.  The left
+reservoir is raised by delta-mu = 1; the current is the one into the right.
+
+Sources: ``reservoir`` (analog emission from the far left hemisphere of
+``reservoir_radius``, or from the end of the left wire), or ``aperture`` (the
+equivalent Lambertian source on the opening z = -L/2: a +1 electron
+downstream, a -1 "missing electron" upstream, the upstream +1 baseline added
+here to every density tally, which requires a ballistic upstream that sees
+only the left reservoir).
+
+This module only builds: config -> :class:`PointContactModel` ->
+:class:`mc.model.TransportModel` (geometry from surfaces, emitters, tallies)
+-> the engine -> batch totals -> estimates with the closed forms of
+:mod:`observables.analytic.point_contact` as references where they hold (the
+ballistic aperture) -> table rows.
 """
 
 from __future__ import annotations
@@ -13,35 +31,91 @@ from pathlib import Path
 
 import numpy as np
 
-from geometry.aperture import WALL_KINDS, Aperture, hole_view
+from geometry.model import Geometry, Medium, Reservoir, wall_condition
+from geometry.regions import Everywhere
+from geometry.shapes import annulus_distance, cap_below_plane
 from geometry.sphere import sphere_quadrature
-from mc.batches import Simulation
+from geometry.surfaces import Sphere, ZCone, ZCylinder, ZPlane
 from mc.config import RunSettings, Table
 from mc.errors import ConfigError
-from mc.legacy_sources import APERTURE_SOURCE, SOURCE_KINDS, source_strength
-from mc.scattering import isotropic, pack_tables, parse_scatterer
-from mc.transport import point_contact_histories
+from mc.model import MAX_EVENTS, ImpurityModel, OpeningView, TransportModel, engine_simulation
+from mc.scattering import parse_scatterer
+from mc.sources import DiskEmitter, HemisphereEmitter
 from observables.analytic import point_contact as closed_form
-from observables.statistics import Estimate, batch_estimate, figure_of_merit
+from observables.statistics import Estimate, batch_estimate, figure_of_merit, function_estimate
 from observables.tables import ResultRows
-from observables.legacy_tallies import (
+from observables.tallies import (
     ANALOG,
-    IMPURITY_SCORES,
-    MESH_SCORES,
-    MOMENT,
+    BACKSCATTER,
+    COLLISIONS,
+    CROSSINGS,
+    DROPPED,
+    IMPURITY_MOMENTUM_X,
+    LOST,
+    MOMENT_X,
     NEXT_EVENT,
-    PROBE_SCORES,
+    TRACK_LENGTH,
+    CURRENT_X,
+    Ball,
     CylindricalMesh,
-    ScoreLayout,
 )
 
 FIELD_TALLIES = ("current", "density", "current_density")
 IMPURITY_TALLIES = ("wind_force", "backscatter_current", "direct_force", "collision_rate")
 TALLY_KINDS = FIELD_TALLIES + IMPURITY_TALLIES
 ESTIMATORS = ("next_event", "analog", "both")
+SOURCES = ("aperture", "reservoir")
 DEFAULT_DIRECT_VALENCE = 1.0
 DEFAULT_PROBE_RADIUS = 0.5
 DEFAULT_RESERVOIR_RADIUS = 200.0
+MAX_MESH_CELLS = 1_000_000
+MILNE_EXTRAPOLATION = 0.7104
+"""Extrapolation length / l of an absorbing boundary in an isotropically scattering medium."""
+
+
+@dataclass(frozen=True)
+class Contact:
+    """The shape of the contact: opening radius a, neck length L (0: a thin screen), exit radius,
+    wall specularity p, and the wires (radius W, length) if the contact is fed by leads."""
+
+    radius: float
+    length: float = 0.0
+    exit_radius: float | None = None
+    specularity: float = 1.0
+    lead_radius: float = math.inf
+    lead_length: float = math.inf
+
+    @property
+    def entrance_z(self) -> float:
+        return -0.5 * self.length
+
+    @property
+    def exit_z(self) -> float:
+        return 0.5 * self.length
+
+    @property
+    def outlet_radius(self) -> float:
+        return self.radius if self.exit_radius is None else self.exit_radius
+
+    @property
+    def has_leads(self) -> bool:
+        return self.lead_radius < math.inf
+
+    @property
+    def is_aperture(self) -> bool:
+        return self.length == 0.0
+
+    @property
+    def narrowest(self) -> float:
+        return min(self.radius, self.outlet_radius)
+
+    def wall_clearance(self, position) -> float:
+        """Distance from a point downstream of the contact (z >= exit) to the nearest wall: the outlet
+        screen with its rim (the neck lies behind it) and, with leads, the wire."""
+        clearance = annulus_distance(position, self.exit_z, self.outlet_radius)
+        if self.has_leads:
+            clearance = min(clearance, self.lead_radius - math.hypot(position[0], position[1]))
+        return clearance
 
 
 @dataclass(frozen=True)
@@ -54,12 +128,11 @@ class Probe:
 
 @dataclass(frozen=True)
 class Impurity:
-    """A scatterer at ``position`` (z >= 0) with direct valence Z_d (Sorbello Eq. 59).
+    """A scatterer at ``position`` with direct valence Z_d (Sorbello Eq. 59).
 
-    ``gradient_radius`` is the ball on which the density gradient (direct force)
-    is estimated from the track-length first moment: for a harmonic density
-    int_ball (r - r0) n dV = grad n(r0) R^2 V / 5 exactly (mean-value property),
-    and the density of the ballistic contact is harmonic off the wall."""
+    ``gradient_radius`` is the ball on which the density gradient (direct force) is
+    estimated from the track-length first moment: for a harmonic density
+    int_ball (r - r0) n dV = grad n(r0) R^2 V / 5 exactly (mean-value property)."""
 
     position: tuple[float, float, float]
     scatterer: object
@@ -69,17 +142,18 @@ class Impurity:
 
 @dataclass
 class PointContactModel:
-    aperture: Aperture
+    contact: Contact
     source: str
     reservoir_radius: float
+    mean_free_path: float = math.inf
     tallies: set[str] = field(default_factory=set)
     density_probes: list[Probe] = field(default_factory=list)
     current_probes: list[Probe] = field(default_factory=list)
     mesh: CylindricalMesh | None = None
+    planes: list[float] = field(default_factory=list)
     impurities: list[Impurity] = field(default_factory=list)
     estimators: set[str] = field(default_factory=set)
     multiple_scattering: bool = False
-    mean_free_path: float = math.inf
 
     @property
     def ballistic(self) -> bool:
@@ -93,8 +167,134 @@ class PointContactModel:
             seen.setdefault(probe, None)
         return list(seen)
 
+    @property
+    def closed_forms_hold(self) -> bool:
+        """Sorbello's closed forms: a ballistic thin aperture between half-spaces (any wall law)."""
+        return self.contact.is_aperture and not self.contact.has_leads and self.ballistic
 
-def _parse_mesh(table: Table) -> CylindricalMesh:
+    @property
+    def sharvin_current_holds(self) -> bool:
+        """I = a^2/4 pi: every electron that enters the narrowest section passes it and nothing
+        else limits the current (ballistic; a specular neck that does not narrow; specular wires)."""
+        c = self.contact
+        if not self.ballistic:
+            return False
+        neck_passes = c.is_aperture or (c.specularity == 1.0 and c.outlet_radius >= c.radius)
+        leads_pass = not c.has_leads or c.specularity == 1.0
+        return neck_passes and leads_pass
+
+
+# ------------------------------------------------------------------------------------ geometry
+
+
+@dataclass
+class ContactGeometry:
+    """The composed geometry and the surfaces a builder refers back to."""
+
+    geometry: Geometry
+    entrance: ZPlane
+    left_surface: object  # where the left reservoir emits (sphere or wire end)
+    left_cell_region: object
+
+
+def build_geometry(model: PointContactModel) -> ContactGeometry:
+    """Surfaces, walls, reservoirs and cells of the contact (see the module docstring)."""
+    c = model.contact
+    wall = wall_condition(c.specularity)
+    medium = Medium(mean_free_path=model.mean_free_path)
+    g = Geometry()
+    entrance = ZPlane(c.entrance_z, name="entrance")
+    outlet = entrance if c.is_aperture else ZPlane(c.exit_z, name="exit")
+    inlet_hole = ZCylinder(c.radius, name="opening")
+    outlet_hole = inlet_hole if c.exit_radius is None else ZCylinder(c.outlet_radius, name="outlet")
+    if c.is_aperture:
+        neck_inside = None
+    else:
+        neck = inlet_hole if c.exit_radius is None else ZCone(c.entrance_z, c.radius, (c.outlet_radius - c.radius) / c.length,
+                                                             name="neck")
+        g.add_boundary(neck, wall, +entrance & -outlet, name="neck wall")
+        neck_inside = -neck & +entrance & -outlet
+    if c.has_leads:
+        wire = ZCylinder(c.lead_radius, name="wire")
+        left_end = ZPlane(c.entrance_z - c.lead_length, name="left wire end")
+        right_end = ZPlane(c.exit_z + c.lead_length, name="right wire end")
+        g.add_boundary(entrance, wall, +inlet_hole & -wire, name="left screen")
+        if not c.is_aperture:
+            g.add_boundary(outlet, wall, +outlet_hole & -wire, name="right screen")
+        g.add_boundary(wire, wall, +left_end & -right_end, name="wire wall")
+        g.add_boundary(left_end, Reservoir("left"), -wire)
+        g.add_boundary(right_end, Reservoir("right"), -wire)
+        left = -entrance & -wire & +left_end
+        right = +outlet & -wire & -right_end
+        g.add_cell(left, medium, name="left lead")
+        g.add_cell(right, medium, name="right lead")
+        left_surface = left_end
+    else:
+        g.add_boundary(entrance, wall, +inlet_hole, name="left screen")
+        if not c.is_aperture:
+            g.add_boundary(outlet, wall, +outlet_hole, name="right screen")
+        if model.reservoir_radius == math.inf:
+            left, right = -entrance, +outlet
+            g.add_cell(left, medium, escape="left", name="left half-space")
+            g.add_cell(right, medium, escape="right", name="right half-space")
+            left_surface = None
+        else:
+            left_sphere = Sphere(model.reservoir_radius, (0.0, 0.0, c.entrance_z), name="left reservoir")
+            right_sphere = left_sphere if c.is_aperture else Sphere(model.reservoir_radius, (0.0, 0.0, c.exit_z),
+                                                                    name="right reservoir")
+            g.add_boundary(left_sphere, Reservoir("left"), -entrance)
+            g.add_boundary(right_sphere, Reservoir("right"), +outlet)
+            left = -entrance & -left_sphere
+            right = +outlet & -right_sphere
+            g.add_cell(left, medium, name="left half-space")
+            g.add_cell(right, medium, name="right half-space")
+            left_surface = left_sphere
+    if neck_inside is not None:
+        g.add_cell(neck_inside, medium, name="neck")
+    return ContactGeometry(g, entrance, left_surface, left)
+
+
+def source_emitters(model: PointContactModel, built: ContactGeometry) -> list:
+    c = model.contact
+    if model.source == "aperture":
+        # the equivalent source on the opening: the left reservoir as seen through it, and the
+        # states going back through it, which the analytic +1 baseline upstream counts as filled
+        return [DiskEmitter(c.entrance_z, c.radius, +1, 1.0, surface=built.entrance),
+                DiskEmitter(c.entrance_z, c.radius, -1, -1.0, surface=built.entrance)]
+    if c.has_leads:
+        return [DiskEmitter(c.entrance_z - c.lead_length, c.lead_radius, +1, 1.0, reservoir="left",
+                            surface=built.left_surface)]
+    return [HemisphereEmitter((0.0, 0.0, c.entrance_z), model.reservoir_radius, -1, 1.0, reservoir="left",
+                              surface=built.left_surface)]
+
+
+# ------------------------------------------------------------------------------------ parse
+
+
+def _parse_contact(geometry: Table, kind: str) -> Contact:
+    radius = float(geometry.number("radius", gt=0.0))
+    if "wall" in geometry and "specularity" in geometry:
+        raise geometry.error("specularity", "give either wall or specularity, not both")
+    if "specularity" in geometry:
+        specularity = float(geometry.number("specularity", ge=0.0, le=1.0))
+    else:
+        specularity = 1.0 if geometry.string("wall", "specular", choices=("specular", "diffuse")) == "specular" else 0.0
+    length, exit_radius = 0.0, None
+    if kind == "constriction":
+        length = float(geometry.number("length", gt=0.0))
+        if "radius_exit" in geometry:
+            exit_radius = float(geometry.number("radius_exit", gt=0.0))
+    lead_radius = lead_length = math.inf
+    if "lead_radius" in geometry or "lead_length" in geometry:
+        lead_radius = float(geometry.number("lead_radius", gt=0.0))
+        lead_length = float(geometry.number("lead_length", gt=0.0))
+        widest = max(radius, exit_radius or radius)
+        if lead_radius <= widest:
+            raise geometry.error("lead_radius", f"must exceed the contact radius {widest:g}, got {lead_radius:g}")
+    return Contact(radius, length, exit_radius, specularity, lead_radius, lead_length)
+
+
+def _parse_mesh(table: Table, contact: Contact) -> CylindricalMesh:
     mesh = CylindricalMesh(
         rho_max=float(table.number("rho_max", gt=0.0)),
         n_rho=int(table.number("n_rho", ge=1, integer=True)),
@@ -105,416 +305,481 @@ def _parse_mesh(table: Table) -> CylindricalMesh:
     table.finish()
     if mesh.z_max <= mesh.z_min:
         raise table.error("z_max", f"must exceed z_min ({mesh.z_min}), got {mesh.z_max}")
-    if mesh.n_rho * mesh.n_z > 1_000_000:
-        raise table.error("n_rho", "mesh has more than 10^6 cells")
-    if mesh.z_min < 0.0 < mesh.z_max:
-        edges = mesh.z_edges
-        if np.min(np.abs(edges)) > 1e-9 * (mesh.z_max - mesh.z_min):
-            raise table.error("n_z", "the wall plane z = 0 must be a cell edge (cells may not straddle the wall)")
+    if mesh.cells > MAX_MESH_CELLS:
+        raise table.error("n_rho", f"mesh has {mesh.cells} cells, more than {MAX_MESH_CELLS}")
+    edges = mesh.z_edges
+    for plane in sorted({contact.entrance_z, contact.exit_z}):
+        if mesh.z_min < plane < mesh.z_max and np.min(np.abs(edges - plane)) > 1e-9 * (mesh.z_max - mesh.z_min):
+            raise table.error("n_z", f"the screen plane z = {plane:g} must be a cell edge (cells may not straddle a wall)")
     return mesh
 
 
 def parse(root: Table, geometry: Table, settings: RunSettings) -> PointContactModel:
-    radius = float(geometry.number("radius", gt=0.0))
-    wall = geometry.string("wall", "specular", choices=tuple(WALL_KINDS))
-    aperture = Aperture(radius=radius, wall=wall)
+    kind = geometry.raw("kind")
+    contact = _parse_contact(geometry, kind)
 
     source = root.table("source", {})
-    source_kind = source.string("kind", "aperture", choices=tuple(SOURCE_KINDS))
-    default_radius = DEFAULT_RESERVOIR_RADIUS if source_kind == "reservoir" else math.inf
-    reservoir_radius = float(source.number("reservoir_radius", default_radius, gt=0.0))
-    if reservoir_radius != math.inf and reservoir_radius <= radius:
-        raise source.error("reservoir_radius", f"must exceed the hole radius {radius}, got {reservoir_radius}")
+    source_kind = source.string("kind", "aperture", choices=SOURCES)
+    if contact.has_leads:
+        if "reservoir_radius" in source:
+            raise source.error("reservoir_radius", "the reservoirs are the ends of the wires (geometry.lead_length)")
+        reservoir_radius = math.inf
+    else:
+        default_radius = DEFAULT_RESERVOIR_RADIUS if source_kind == "reservoir" else math.inf
+        reservoir_radius = float(source.number("reservoir_radius", default_radius, gt=0.0))
+        widest = max(contact.radius, contact.outlet_radius)
+        if reservoir_radius <= widest:
+            raise source.error("reservoir_radius", f"must exceed the contact radius {widest:g}, got {reservoir_radius:g}")
     source.finish()
 
     background = root.table("background", {})
     mean_free_path = float(background.number("mean_free_path", math.inf, gt=0.0))
     background.finish()
-    if mean_free_path != math.inf and source_kind == "aperture":
-        raise source.error("kind", "the equivalent source on the hole holds for a ballistic left half-space only; "
-                                   "a finite background.mean_free_path needs kind = \"reservoir\"")
+    model = PointContactModel(contact, source_kind, reservoir_radius, mean_free_path)
+    if not model.ballistic:
+        if source_kind == "aperture":
+            raise source.error("kind", "the equivalent source on the opening holds for a ballistic upstream only; "
+                                       "a finite background.mean_free_path needs kind = \"reservoir\"")
+        _check_diffusion_cost(model)
+    if source_kind == "aperture" and contact.has_leads and contact.specularity < 1.0:
+        raise source.error("kind", "the equivalent source on the opening needs specular wires (a diffuse wire wall "
+                                   "sends electrons back to the opening); use kind = \"reservoir\"")
+    built = build_geometry(model)
 
-    model = PointContactModel(aperture=aperture, source=source_kind, reservoir_radius=reservoir_radius,
-                              mean_free_path=mean_free_path)
-    transport_table = root.table("transport", {})
-    multiple = transport_table.raw("multiple_scattering", False)
+    transport = root.table("transport", {})
+    multiple = transport.raw("multiple_scattering", False)
     if not isinstance(multiple, bool):
-        raise transport_table.error("multiple_scattering", f"must be true or false, got {multiple!r}")
+        raise transport.error("multiple_scattering", f"must be true or false, got {multiple!r}")
     model.multiple_scattering = multiple
-    transport_table.finish()
+    transport.finish()
     for table in root.tables("impurities"):
-        model.impurities.append(_parse_impurity(table, aperture, reservoir_radius))
-    if model.impurities and not model.ballistic:
-        raise ConfigError("impurities", "not available with a finite background.mean_free_path (the estimators "
-                                        "and references of Eqs. 55-64 assume ballistic flights to the impurity)")
+        model.impurities.append(_parse_impurity(table, model, built.geometry))
     tallies = root.tables("tallies")
     if not tallies:
         raise root.error("tallies", "at least one [[tallies]] table is required")
     for tally in tallies:
-        kind = tally.string("kind", choices=TALLY_KINDS)
-        model.tallies.add(kind)
-        if kind == "current":
-            tally.finish()
-            continue
-        if kind in IMPURITY_TALLIES:
-            if not model.impurities:
-                raise tally.error("kind", f"a {kind} tally needs at least one [[impurities]] entry")
-            if kind != "direct_force":
-                estimator = tally.string("estimator", "next_event", choices=ESTIMATORS)
-                model.estimators.update(("analog", "next_event") if estimator == "both" else (estimator,))
-            tally.finish()
-            continue
-        if "probes" not in tally and "mesh" not in tally:
-            raise tally.error("probes", f"a {kind} tally needs probes or a mesh")
-        if "probes" in tally:
-            probe_radius = float(tally.number("probe_radius", DEFAULT_PROBE_RADIUS, gt=0.0))
-            for i, centre in enumerate(tally.vectors("probes")):
-                if aperture.wall_hits_ball(centre, probe_radius):
-                    raise tally.error(f"probes[{i}]", f"probe ball of radius {probe_radius} at {list(centre)} cuts the wall plane z = 0")
-                if math.hypot(*centre) + probe_radius > reservoir_radius:
-                    raise tally.error(f"probes[{i}]", f"probe at {list(centre)} is not inside the simulated ball of radius {reservoir_radius}")
-                probes = model.density_probes if kind == "density" else model.current_probes
-                probes.append(Probe(centre=centre, radius=probe_radius))
-        if "mesh" in tally:
-            mesh = _parse_mesh(tally.table("mesh"))
-            if model.mesh is not None and model.mesh != mesh:
-                raise tally.error("mesh", "all tallies of a case must share one cylindrical mesh")
-            corner = math.hypot(mesh.rho_max, max(abs(mesh.z_min), abs(mesh.z_max)))
-            if corner > reservoir_radius:
-                raise tally.error("mesh", f"extends to {corner:g}, beyond the simulated ball of radius {reservoir_radius}")
-            model.mesh = mesh
-        tally.finish()
-    if model.multiple_scattering and "next_event" in model.estimators:
-        raise ConfigError("transport.multiple_scattering",
-                          "the next-event estimator is first order; multiple scattering needs estimator = \"analog\" on every impurity tally")
-    if model.multiple_scattering and not model.impurities:
-        raise ConfigError("transport.multiple_scattering", "needs [[impurities]]")
-    if "analog" in model.estimators and source_kind == "aperture":
-        for i, imp in enumerate(model.impurities):
-            b = equivalent_disk_radius(imp.scatterer)
-            if imp.position[2] < b:
-                # the equivalent source starts flights on the plane: electrons that cross the
-                # disk below z = 0 and then hit the wall would be missing
-                raise ConfigError(f"impurities[{i}].position",
-                                  f"the analog estimator with the aperture source needs the equivalent disk "
-                                  f"(radius {b:.3g}) clear of the plane z = 0, got z = {imp.position[2]:g}; "
-                                  f"use [source] kind = \"reservoir\" or the next_event estimator")
+        _parse_tally(tally, model, built.geometry)
+    _check_impurity_estimators(model)
     return model
 
 
-def equivalent_disk_radius(scatterer) -> float:
-    """Largest radius sqrt(sigma_tot(k)/pi) of the disk an analog flight must cross to collide."""
-    if getattr(scatterer, "spherical", True):
-        return math.sqrt(scatterer.sigma_tot / math.pi)
-    directions, _ = sphere_quadrature(8)
-    sigma = max(scatterer.sigma_tot_along(k) for k in directions)
-    return math.sqrt(sigma / math.pi)
+def _check_diffusion_cost(model: PointContactModel) -> None:
+    """A diffusing electron needs about (R / l)^2 collisions to reach reservoirs at distance R."""
+    c = model.contact
+    reach = (c.lead_length + 0.5 * c.length) if c.has_leads else model.reservoir_radius
+    collisions = (reach / model.mean_free_path) ** 2
+    if collisions > MAX_EVENTS / 10:
+        raise ConfigError("background.mean_free_path",
+                          f"l = {model.mean_free_path:g} needs about (R/l)^2 = {collisions:.2g} collisions per history to "
+                          f"reach the reservoirs at R = {reach:g} (the cap is {MAX_EVENTS:.0e} events per particle); "
+                          f"use a longer mean free path or nearer reservoirs")
 
 
-def _parse_impurity(table: Table, aperture: Aperture, reservoir_radius: float) -> Impurity:
+def _inside_cells(geometry: Geometry, centre, radius: float) -> bool:
+    """Does the ball lie in the simulated cells (no part of it in the void or beyond a reservoir)?"""
+    directions, _ = sphere_quadrature(6)
+    points = np.asarray(centre)[None, :] + np.concatenate([[[0.0, 0.0, 0.0]], radius * directions, 0.5 * radius * directions])
+    return bool(np.all(geometry.find_cell(points) >= 0))
+
+
+def _parse_tally(tally: Table, model: PointContactModel, geometry: Geometry) -> None:
+    kind = tally.string("kind", choices=TALLY_KINDS)
+    model.tallies.add(kind)
+    if kind == "current":
+        if "planes" in tally:
+            model.planes = [float(z) for z in tally.numbers("planes")]
+        tally.finish()
+        return
+    if kind in IMPURITY_TALLIES:
+        if not model.impurities:
+            raise tally.error("kind", f"a {kind} tally needs at least one [[impurities]] entry")
+        if kind != "direct_force":
+            estimator = tally.string("estimator", "next_event", choices=ESTIMATORS)
+            model.estimators.update(("analog", "next_event") if estimator == "both" else (estimator,))
+        tally.finish()
+        return
+    if "probes" not in tally and "mesh" not in tally:
+        raise tally.error("probes", f"a {kind} tally needs probes or a mesh")
+    if "probes" in tally:
+        probe_radius = float(tally.number("probe_radius", DEFAULT_PROBE_RADIUS, gt=0.0))
+        for i, centre in enumerate(tally.vectors("probes")):
+            if geometry.wall_points_within(centre, probe_radius):
+                raise tally.error(f"probes[{i}]", f"probe ball of radius {probe_radius} at {list(centre)} cuts a wall")
+            if not _inside_cells(geometry, centre, probe_radius):
+                raise tally.error(f"probes[{i}]", f"probe ball of radius {probe_radius} at {list(centre)} is not inside "
+                                                  f"the simulated region")
+            probes = model.density_probes if kind == "density" else model.current_probes
+            probes.append(Probe(centre=centre, radius=probe_radius))
+    if "mesh" in tally:
+        mesh = _parse_mesh(tally.table("mesh"), model.contact)
+        if model.mesh is not None and model.mesh != mesh:
+            raise tally.error("mesh", "all tallies of a case must share one cylindrical mesh")
+        corner = math.hypot(mesh.rho_max, max(abs(mesh.z_min), abs(mesh.z_max)) + 0.5 * model.contact.length)
+        if corner > model.reservoir_radius:
+            raise tally.error("mesh", f"extends to {corner:g}, beyond the simulated ball of radius {model.reservoir_radius}")
+        model.mesh = mesh
+    tally.finish()
+
+
+def _physical_radius(scatterer) -> float:
+    """How far the scatterer reaches: its own radius where it has one, else its equivalent disk."""
+    parameters = getattr(scatterer, "parameters", {}) or {}
+    return float(parameters.get("radius", 0.0))
+
+
+def _parse_impurity(table: Table, model: PointContactModel, geometry: Geometry) -> Impurity:
     position = table.vector("position")
+    c = model.contact
     x, y, z = position
-    if z < 0.0:
-        raise table.error("position", f"must have z >= 0 (the right half-space; the left one is its mirror image), got {list(position)}")
-    if aperture.on_wall(position):
-        raise table.error("position", f"{list(position)} is inside the wall (z = 0 outside the hole of radius {aperture.radius})")
-    if math.hypot(*position) >= reservoir_radius:
-        raise table.error("position", f"{list(position)} is outside the simulated ball of radius {reservoir_radius}")
+    if z < c.exit_z:
+        raise table.error("position", f"must have z >= {c.exit_z:g} (downstream of the contact; the upstream side is "
+                                      f"the mirror problem), got {list(position)}")
+    clearance = c.wall_clearance(position)
+    if clearance <= 0.0:
+        raise table.error("position", f"{list(position)} is inside the wall")
+    if not (c.is_aperture and z == 0.0) and geometry.find_cell(np.asarray(position)[None, :])[0] < 0:
+        raise table.error("position", f"{list(position)} is outside the simulated region")
     scatterer = parse_scatterer(table.table("scatterer"))
+    reach = max(ImpurityModel(position, scatterer).disk_radius(), _physical_radius(scatterer))
+    if reach >= clearance:
+        raise table.error("position", f"the scatterer at {list(position)} reaches a wall: its equivalent disk or "
+                                      f"size has radius {reach:.3g}, the wall is {clearance:.3g} away (a point "
+                                      f"scatterer must be clear of the walls)")
     valence = float(table.number("direct_valence", DEFAULT_DIRECT_VALENCE))
-    clearance = _wall_clearance(position, aperture.radius)
     if "gradient_radius" in table:
         gradient_radius = float(table.number("gradient_radius", gt=0.0))
         if gradient_radius >= clearance:
-            raise table.error("gradient_radius", f"ball of radius {gradient_radius} around {list(position)} reaches the wall (clearance {clearance:.4g})")
+            raise table.error("gradient_radius", f"ball of radius {gradient_radius} around {list(position)} reaches "
+                                                 f"the wall (clearance {clearance:.4g})")
     else:
-        # the pure-contact density is harmonic away from the wall, so any ball clear of
-        # it gives the exact gradient at its centre; a larger ball collects more track
-        gradient_radius = min(0.5 * aperture.radius, 0.9 * clearance)
+        # the pure-contact density is harmonic away from the walls, so any ball clear of
+        # them gives the exact gradient at its centre; a larger ball collects more track
+        gradient_radius = min(0.5 * c.narrowest, 0.9 * clearance)
     table.finish()
     return Impurity(position=position, scatterer=scatterer, direct_valence=valence, gradient_radius=gradient_radius)
 
 
-def _wall_clearance(position, hole_radius: float) -> float:
-    """Distance from a point to the opaque part of the plane z = 0 (to the rim if above the hole)."""
-    x, y, z = position
-    rho = math.hypot(x, y)
-    if rho >= hole_radius:
-        return abs(z)
-    return math.hypot(hole_radius - rho, z)
+def _check_impurity_estimators(model: PointContactModel) -> None:
+    if model.multiple_scattering and not model.impurities:
+        raise ConfigError("transport.multiple_scattering", "needs [[impurities]]")
+    if model.multiple_scattering and "next_event" in model.estimators:
+        raise ConfigError("transport.multiple_scattering",
+                          "the next-event estimator is first order; multiple scattering needs estimator = \"analog\" "
+                          "on every impurity tally")
+    if model.multiple_scattering:
+        for i, a in enumerate(model.impurities):
+            for j, b in enumerate(model.impurities[:i]):
+                reach = ImpurityModel(a.position, a.scatterer).disk_radius() + ImpurityModel(b.position, b.scatterer).disk_radius()
+                if math.dist(a.position, b.position) < reach:
+                    raise ConfigError(f"impurities[{i}].position",
+                                      f"overlaps impurities[{j}] (distance {math.dist(a.position, b.position):.3g} < "
+                                      f"{reach:.3g}, the sum of their equivalent disk radii): point scatterers under "
+                                      f"multiple scattering must not overlap")
+    if "analog" in model.estimators:
+        z_screen = model.contact.exit_z
+        for i, imp in enumerate(model.impurities):
+            b = ImpurityModel(imp.position, imp.scatterer).disk_radius()
+            if imp.position[2] - z_screen < b:
+                # the equivalent disk would reach across the screen plane, where flights see the
+                # other side's distribution (and the equivalent source's flights start): a point
+                # scatterer at r0 sees neither
+                raise ConfigError(f"impurities[{i}].position",
+                                  f"the analog estimator needs the impurity's equivalent disk (radius {b:.3g}) clear "
+                                  f"of the screen plane z = {z_screen:g}, got z = {imp.position[2]:g}; use the "
+                                  f"next_event estimator (exact there)")
+
+
+# ------------------------------------------------------------------------------------ model
 
 
 @dataclass
-class PointContactTotals:
-    """Estimates of one run, in reduced units, before they become table rows."""
+class Plan:
+    """Where each physical tally lives in the transport model."""
 
-    current: Estimate
-    probe_density: Estimate          # (n_probes,)
-    probe_current_density: Estimate  # (n_probes, 3)
-    mesh_density: Estimate | None    # (n_rho, n_z)
-    mesh_current_density: Estimate | None  # (n_rho, n_z, 2): rho and z components
-    seconds: float
-    impurities: "ImpurityEstimates | None" = None
+    probe_balls: list[int]
+    gradient_balls: list[int]
+    drain: int
+    """Index of the right reservoir in the reservoir block."""
 
 
-@dataclass
-class ImpurityEstimates:
-    """Per impurity (rows): [collision rate, F_w x, y, z, delta I] by each estimator, and F_d (x, y, z)."""
-
-    analog: Estimate
-    next_event: Estimate
-    direct_force: Estimate
-
-
-def transport_kernel(model: PointContactModel, settings: RunSettings):
-    """The kernel over histories and the layout of its scores."""
-    probes = model.probes
-    centres = np.array([p.centre for p in probes], dtype=np.float64).reshape(-1, 3)
-    radii = np.array([p.radius for p in probes], dtype=np.float64)
-    mesh = model.mesh
-    if mesh is not None:
-        bounds, shape = mesh.as_arrays()
-    else:
-        bounds, shape = np.zeros(3), np.zeros(2, dtype=np.int64)
-    layout = ScoreLayout(n_probes=len(probes), n_mesh_cells=int(shape[0] * shape[1]), n_impurities=len(model.impurities))
-    impurities = impurity_arrays(model)
-    # elastic, number-conserving background scattering: isotropic (only the angular law is used)
-    background_table = isotropic(1.0).sampling_table()
-    source_kind = SOURCE_KINDS[model.source]
-    wall_kind = WALL_KINDS[model.aperture.wall]
-    a = model.aperture.radius
-
-    def kernel(first: int, count: int) -> np.ndarray:
-        return point_contact_histories(settings.seed, first, count, source_kind, a, wall_kind,
-                                       model.reservoir_radius, model.mean_free_path, background_table,
-                                       centres, radii, bounds, shape, *impurities,
-                                       "analog" in model.estimators, "next_event" in model.estimators,
-                                       model.multiple_scattering, layout.size)
-
-    return kernel, layout
-
-
-def estimates(model: PointContactModel, layout: ScoreLayout, batches) -> PointContactTotals:
-    """Batch totals -> estimates in reduced units."""
-    probes = model.probes
-    centres = np.array([p.centre for p in probes], dtype=np.float64).reshape(-1, 3)
-    radii = np.array([p.radius for p in probes], dtype=np.float64)
-    mesh = model.mesh
-    impurities = impurity_arrays(model)
-    source_kind = SOURCE_KINDS[model.source]
-    a = model.aperture.radius
-    per_history = source_strength(source_kind, a, model.reservoir_radius)
-    scores = batch_estimate(batches.totals, batches.histories).scaled(per_history).unscored_as_nan()
-    aperture_source = source_kind == APERTURE_SOURCE
-
-    current = scores[layout.current]
-    if aperture_source:
-        # every +1 particle of the equivalent source is the Sharvin flux through the hole;
-        # later crossings (none in the ballistic case) add to it
-        crossings = batch_estimate(batches.totals[:, layout.current], batches.histories).scaled(per_history)
-        current = crossings.shifted(closed_form.sharvin_current(a))
-
-    probe_volumes = 4.0 / 3.0 * np.pi * radii**3
-    time_in_probe = scores[layout.probes:layout.mesh].reshape(-1, PROBE_SCORES)
-    probe_density = time_in_probe[:, 0].scaled(1.0 / (closed_form.DENSITY_OF_STATES * probe_volumes))
-    if aperture_source:
-        probe_density = probe_density.shifted(np.where(centres[:, 2] < 0.0, 1.0, 0.0))
-    probe_current = time_in_probe[:, 1:].scaled(1.0 / probe_volumes[:, None])
-
-    mesh_density = mesh_current = None
-    if mesh is not None:
-        cells = scores[layout.mesh:layout.impurities].reshape(mesh.n_rho, mesh.n_z, MESH_SCORES)
-        volumes = mesh.cell_volumes
-        mesh_density = cells[:, :, 0].scaled(1.0 / (closed_form.DENSITY_OF_STATES * volumes))
-        if aperture_source:
-            z_centres = 0.5 * (mesh.z_edges[1:] + mesh.z_edges[:-1])
-            mesh_density = mesh_density.shifted(np.where(z_centres < 0.0, 1.0, 0.0)[None, :])
-        mesh_current = cells[:, :, 1:].scaled(1.0 / volumes[:, :, None])
-    impurity_estimates = None
-    if model.impurities:
-        per_impurity = scores[layout.impurities:layout.size].reshape(-1, IMPURITY_SCORES)
-        gradient_radii = impurities[3]
-        moment_scale = np.zeros_like(gradient_radii)
-        used = gradient_radii > 0
-        # ball first moment: int (r - r0) n dV = grad n R^2 V / 5 (exact for a harmonic density)
-        moment_scale[used] = 5.0 / (gradient_radii[used] ** 2 * 4.0 / 3.0 * np.pi * gradient_radii[used] ** 3)
-        valences = np.array([imp.direct_valence for imp in model.impurities])
-        moments = per_impurity[:, MOMENT + 1:MOMENT + 4].scaled(1.0 / closed_form.DENSITY_OF_STATES)
-        if aperture_source:
-            # the +1 baseline of the left half-space lies in the part of the ball below z = 0
-            # (a cap): int_cap (z - z0) dV = -(pi/4)(R^2 - z0^2)^2
-            z0 = impurities[0][:, 2]
-            cap = np.where(gradient_radii > z0, -0.25 * np.pi * (gradient_radii**2 - z0**2) ** 2, 0.0)
-            moments = moments.shifted(np.stack([np.zeros_like(cap), np.zeros_like(cap), cap], axis=1))
-        impurity_estimates = ImpurityEstimates(
-            analog=per_impurity[:, ANALOG:ANALOG + 5],
-            # next-event scores are flux-free: times (1/4 pi^3) instead of the source strength
-            next_event=per_impurity[:, NEXT_EVENT:NEXT_EVENT + 5].scaled(closed_form.FLUX_PER_SOLID_ANGLE / per_history),
-            direct_force=moments.scaled((valences * moment_scale)[:, None]),
-        )
-    return PointContactTotals(current, probe_density, probe_current, mesh_density, mesh_current, batches.seconds,
-                              impurity_estimates)
+def transport_model(model: PointContactModel) -> tuple[TransportModel, Plan]:
+    built = build_geometry(model)
+    c = model.contact
+    balls = [Ball(p.centre, p.radius) for p in model.probes]
+    probe_balls = list(range(len(balls)))
+    gradient_balls = []
+    if "direct_force" in model.tallies:
+        for imp in model.impurities:
+            gradient_balls.append(len(balls))
+            balls.append(Ball(imp.position, imp.gradient_radius, moments=True))
+    planes = [ZPlane(z, name=f"plane z = {z:g}") for z in model.planes]
+    next_event = "next_event" in model.estimators
+    impurities = []
+    for imp in model.impurities:
+        view = None
+        if model.ballistic and imp.position[2] >= c.exit_z:
+            # every flight from the outlet comes through it: sample its view; exactly known to come
+            # from the left reservoir through a thin opening into a ballistic half-space
+            exact = c.is_aperture and (not c.has_leads or c.specularity == 1.0)
+            view = OpeningView(c.exit_z, c.outlet_radius, "left", exact=exact)
+        impurities.append(ImpurityModel(imp.position, imp.scatterer, next_event=next_event, view=view))
+    transport = TransportModel(
+        geometry=built.geometry,
+        emitters=source_emitters(model, built),
+        drain="right",
+        reservoir_excess={"left": 1.0},
+        impurities=impurities,
+        balls=balls,
+        cylindrical_meshes=[model.mesh] if model.mesh is not None else [],
+        surface_tallies=[(plane, Everywhere()) for plane in planes],
+        analog="analog" in model.estimators,
+        multiple_scattering=model.multiple_scattering,
+    )
+    return transport, Plan(probe_balls, gradient_balls, built.geometry.reservoir_index("right"))
 
 
-def impurity_arrays(model: PointContactModel):
-    """Plain arrays for the kernel: positions, packed sampling tables and their starts,
-    gradient-ball radii (0 = no direct force tally) and how each impurity sees the hole (hole_view)."""
-    n = len(model.impurities)
-    positions = np.array([imp.position for imp in model.impurities], dtype=np.float64).reshape(n, 3)
-    packed, table_start = pack_tables([imp.scatterer.sampling_table() for imp in model.impurities])
-    wants_gradient = "direct_force" in model.tallies
-    gradient_radii = np.array([imp.gradient_radius if wants_gradient else 0.0 for imp in model.impurities], dtype=np.float64)
-    hole_views = np.array([hole_view(imp.position, model.aperture.radius) for imp in model.impurities],
-                          dtype=np.float64).reshape(n, 3)
-    return positions, packed, table_start, gradient_radii, hole_views
-
-
-def prepare(case) -> Simulation:
+def prepare(case):
     model: PointContactModel = case.model
-    kernel, layout = transport_kernel(model, case.settings)
-    return Simulation(case.name, kernel, lambda batches: results(case, estimates(model, layout, batches)))
+    transport, plan = transport_model(model)
+    references = References(model)
+    return engine_simulation(case.name, case.settings.seed, transport,
+                             lambda batches, layout: results(case, plan, references, batches, layout))
 
 
-def results(case, totals: PointContactTotals) -> ResultRows:
+# ------------------------------------------------------------------------------------ decode
+
+
+class References:
+    """Closed forms of the case (computed once, on first use, for every finalize call)."""
+
+    def __init__(self, model: PointContactModel):
+        self.model = model
+        self._cache: dict = {}
+
+    def get(self, key, compute):
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def probes(self):
+        a = self.model.contact.radius
+
+        def compute():
+            density, current = [], []
+            for probe in self.model.probes:
+                density.append(closed_form.ball_average(lambda x, y, z: closed_form.excess_density(np.hypot(x, y), z, a),
+                                                        probe.centre, probe.radius))
+                current.append(closed_form.ball_average(lambda x, y, z: closed_form.cartesian_current_density(x, y, z, a),
+                                                        probe.centre, probe.radius))
+            return np.array(density), np.array(current).reshape(-1, 3)
+
+        return self.get("probes", compute)
+
+    def mesh(self):
+        a, mesh = self.model.contact.radius, self.model.mesh
+
+        def compute():
+            rho_edges, z_edges = mesh.rho_edges, mesh.z_edges
+            density = closed_form.annulus_average(lambda r, z: closed_form.excess_density(r, z, a), rho_edges, z_edges)
+            j_rho, j_z = closed_form.annulus_average(lambda r, z: closed_form.current_density(r, z, a), rho_edges, z_edges)
+            return density, j_rho, j_z
+
+        return self.get("mesh", compute)
+
+    def impurity(self, i: int, what: str):
+        a = self.model.contact.radius
+        imp = self.model.impurities[i]
+
+        def compute():
+            if what == "collision_rate":
+                return closed_form.collision_rate(imp.scatterer, imp.position, a)
+            if what == "wind_force":
+                return closed_form.wind_force(imp.scatterer, imp.position, a)
+            if what == "backscatter_current":
+                return closed_form.backscatter_current(imp.scatterer, imp.position, a)
+            return closed_form.direct_force(imp.position, a, imp.direct_valence)
+
+        return self.get((i, what), compute)
+
+
+def _check_diagnostics(case, scores, layout) -> None:
+    diagnostics = layout.read(scores, "diagnostics").sum(axis=0)
+    if diagnostics[DROPPED] > 0:
+        raise ConfigError("histories", f"{int(diagnostics[DROPPED])} histories reached the cap of {MAX_EVENTS:.0e} "
+                                       f"events per particle; results that would miss them are refused")
+    if diagnostics[LOST] > 0:
+        raise ConfigError("geometry", f"{int(diagnostics[LOST])} particles left every cell (lost): the geometry "
+                                      f"has a gap; results refused")
+
+
+def _baseline_fraction_of_balls(balls: list[Ball], plane_z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Volume and z first moment (about the centre) of each ball below the plane z = plane_z."""
+    volume, moment = [], []
+    for b in balls:
+        v, m = cap_below_plane(b.centre[2], b.outer, plane_z)
+        volume.append(v)
+        moment.append(m)
+    return np.array(volume), np.array(moment)
+
+
+def results(case, plan: Plan, references: References, batches, layout) -> ResultRows:
     model: PointContactModel = case.model
-    a = model.aperture.radius
-    seconds = totals.seconds
-    rows = ResultRows(case.name, source=model.source, wall=model.aperture.wall, radius=a, seconds=seconds)
+    c = model.contact
+    totals, histories, seconds = batches.totals, batches.histories, batches.seconds
+    _check_diagnostics(case, totals, layout)
+    rows = ResultRows(case.name, source=model.source, wall_specularity=c.specularity, radius=c.radius,
+                      length=c.length, seconds=seconds)
+    aperture_source = model.source == "aperture"
+    closed = model.closed_forms_hold
 
     def fom(estimate):
         return float(figure_of_merit(estimate, seconds))
 
+    drain = layout.read(totals, "reservoirs")[:, plan.drain, 0]
+    current = batch_estimate(drain, histories)
     if "current" in model.tallies:
-        I = totals.current
-        rows.add("current", I.mean, I.stderr, closed_form.sharvin_current(a), tally="global", fom=fom(I))
-        resistance = I.reciprocal()
-        rows.add("resistance", resistance.mean, resistance.stderr, closed_form.sharvin_resistance(a),
-                 tally="global", fom=fom(resistance))
+        reference = closed_form.sharvin_current(c.narrowest) if model.sharvin_current_holds else np.nan
+        rows.add("current", current.mean, current.stderr, reference, tally="global", fom=fom(current))
+        resistance = current.reciprocal()
+        rows.add("resistance", resistance.mean, resistance.stderr, 1.0 / reference, tally="global",
+                 fom=fom(resistance))
+        if model.planes:
+            crossings = layout.read(totals, "surfaces")[:, :, CROSSINGS]
+            through = batch_estimate(crossings, histories)
+            for k, z in enumerate(model.planes):
+                # steady state: the net current through any whole cross-section is the current
+                rows.add("current", through.mean[k], through.stderr[k], reference, position=(np.nan, np.nan, z),
+                         tally="plane", estimator="surface_crossing", fom=fom(through[k]))
+        if not model.ballistic and c.is_aperture and not c.has_leads:
+            _gamma_rows(rows, model, current, fom)
 
-    def density_at(x, y, z):
-        return closed_form.excess_density(np.hypot(x, y), z, a)
-
-    def current_at(x, y, z):
-        return closed_form.cartesian_current_density(x, y, z, a)
-
-    for i, probe in enumerate(model.probes):
-        common = dict(position=probe.centre, tally="probe", probe_radius=probe.radius)
-        if probe in model.density_probes:
-            n = totals.probe_density[i]
-            ref = closed_form.ball_average(density_at, probe.centre, probe.radius)
-            point = float(density_at(*probe.centre))
-            rows.add("density", n.mean, n.stderr, ref, reference_point=point, fom=fom(n), **common)
-            rows.add("potential", 0.5 - n.mean, n.stderr, 0.5 - ref, reference_point=0.5 - point, fom=fom(n.shifted(-0.5)), **common)
-        if probe in model.current_probes:
-            j = totals.probe_current_density[i]
-            refs = closed_form.ball_average(current_at, probe.centre, probe.radius)
-            points = [float(v) for v in current_at(*probe.centre)]
-            for k, comp in enumerate("xyz"):
-                rows.add("current_density", j.mean[k], j.stderr[k], refs[k], component=comp,
-                         reference_point=points[k], fom=fom(j[k]), **common)
-
+    balls = layout.read(totals, "balls") if "balls" in layout else None
+    probes = model.probes
+    if probes:
+        scores = balls[:, plan.probe_balls, :]
+        volumes = np.array([4.0 / 3.0 * math.pi * p.radius**3 for p in probes])
+        density = batch_estimate(scores[:, :, TRACK_LENGTH], histories).scaled(
+            1.0 / (closed_form.DENSITY_OF_STATES * volumes))
+        if aperture_source:
+            below, _ = _baseline_fraction_of_balls([Ball(p.centre, p.radius) for p in probes], c.entrance_z)
+            density = density.shifted(below / volumes)
+        j = batch_estimate(scores[:, :, CURRENT_X:CURRENT_X + 3], histories).scaled(1.0 / volumes[:, None])
+        ref_density, ref_current = references.probes() if closed else (np.full(len(probes), np.nan),
+                                                                        np.full((len(probes), 3), np.nan))
+        for i, probe in enumerate(probes):
+            common = dict(position=probe.centre, tally="probe", probe_radius=probe.radius)
+            if probe in model.density_probes:
+                n = density[i]
+                rows.add("density", n.mean, n.stderr, ref_density[i], fom=fom(n), **common)
+                rows.add("potential", 0.5 - n.mean, n.stderr, 0.5 - ref_density[i], fom=fom(n.shifted(-0.5)), **common)
+            if probe in model.current_probes:
+                for k, comp in enumerate("xyz"):
+                    rows.add("current_density", j.mean[i, k], j.stderr[i, k], ref_current[i, k], component=comp,
+                             fom=fom(j[i, k]), **common)
     if model.mesh is not None:
-        _add_mesh_rows(rows, model, totals, fom)
+        _mesh_rows(rows, model, references, layout.read(totals, "cylindrical_mesh_0"), histories, closed)
     if model.impurities:
-        _add_impurity_rows(rows, model, totals, fom)
-    if not model.ballistic:
-        _diffusive_rows(rows, model, totals, fom)
+        _impurity_rows(rows, model, plan, references, layout, totals, histories, current, balls, fom)
     return rows
 
 
-def _diffusive_rows(rows: ResultRows, model: PointContactModel, totals: PointContactTotals, fom) -> None:
-    """Finite mean free path: the ballistic closed forms no longer apply; Wexler's Gamma(K) is measured.
+def _gamma_rows(rows: ResultRows, model: PointContactModel, current: Estimate, fom) -> None:
+    """Finite mean free path: Wexler's Gamma(K) of R = R_Sharvin + Gamma(K) R_Maxwell, K = l/a.
 
-    R = R_Sharvin + Gamma(K) R_Maxwell (K = l/a) for reservoirs at infinity, with
-    Gamma(0) = 1 and Gamma(inf) = 9 pi^2 / 128 (Wexler 1966); the wall law matters
-    here (specular and diffuse walls give different Gamma at K ~ 1).  The
-    simulated reservoirs are hemispheres of radius R_res; each half-space then lacks
-    its spreading resistance beyond them, rho / (2 pi R_eff), with R_eff = R_res + 0.7104 l
-    (the Milne extrapolation length of an absorbing boundary in an isotropically
-    scattering medium).  That correction assumes a, l << R_res.
-    """
-    a, l = model.aperture.radius, model.mean_free_path
-    for row in rows.rows:
-        if row["observable"] in FIELD_TALLIES + ("resistance",):
-            row["reference"] = np.nan  # the closed forms of Eqs. 48-54 are ballistic
-            row.pop("reference_point", None)
-    if "current" not in model.tallies:
-        return
-    correction = closed_form.drude_resistivity(l) / (np.pi * (model.reservoir_radius + 0.7104 * l))
-    resistance = totals.current.reciprocal().shifted(correction)
-    r_sharvin, r_maxwell = closed_form.sharvin_resistance(a), closed_form.maxwell_resistance(a, l)
-    knudsen = l / a
-    gamma = resistance.shifted(-r_sharvin).scaled(1.0 / r_maxwell)
-    # no closed form between the limits Gamma(0) = 1 (Maxwell) and Gamma(inf) = 9 pi^2/128 (Wexler)
-    rows.add("gamma_wexler", gamma.mean, gamma.stderr, np.nan, tally="global", fom=fom(gamma),
-             knudsen=knudsen, mean_free_path=l, reservoir_correction=correction)
+    The simulated reservoirs are hemispheres of radius R_res; each half-space then lacks its
+    spreading resistance beyond them, rho / (2 pi R_eff) with R_eff = R_res + 0.7104 l (the Milne
+    extrapolation length of an absorbing boundary in an isotropically scattering medium).  That
+    correction assumes a, l << R_res."""
+    a, l = model.contact.radius, model.mean_free_path
+    correction = closed_form.drude_resistivity(l) / (np.pi * (model.reservoir_radius + MILNE_EXTRAPOLATION * l))
+    resistance = current.reciprocal().shifted(correction)
+    gamma = resistance.shifted(-closed_form.sharvin_resistance(a)).scaled(1.0 / closed_form.maxwell_resistance(a, l))
+    rows.add("gamma_wexler", gamma.mean, gamma.stderr, np.nan, tally="global", fom=fom(gamma), knudsen=l / a,
+             mean_free_path=l, reservoir_correction=correction)
 
 
-def _add_impurity_rows(rows: ResultRows, model: PointContactModel, totals: PointContactTotals, fom) -> None:
+def _mesh_rows(rows: ResultRows, model: PointContactModel, references: References, scores, histories, closed) -> None:
+    mesh = model.mesh
+    volumes = mesh.cell_volumes
+    density = batch_estimate(scores[..., 0], histories).scaled(1.0 / (closed_form.DENSITY_OF_STATES * volumes))
+    rho_c, z_c = mesh.centres()
+    if model.source == "aperture":
+        # cells do not straddle the opening plane: wholly upstream or not
+        density = density.shifted(np.where(z_c < model.contact.entrance_z, 1.0, 0.0)[None, :])
+    current = batch_estimate(scores[..., 1:], histories).scaled(1.0 / volumes[..., None])
+    if closed:
+        ref_density, ref_j_rho, ref_j_z = references.mesh()
+    else:
+        ref_density = ref_j_rho = ref_j_z = np.full(volumes.shape, np.nan)
+    R, Z = np.meshgrid(rho_c, z_c, indexing="ij")
+    where = dict(positions=(R, np.zeros_like(R), Z), tally="mesh")
+    if "density" in model.tallies:
+        rows.add_block("density", density.mean, density.stderr, ref_density, **where)
+        rows.add_block("potential", 0.5 - density.mean, density.stderr, 0.5 - ref_density, **where)
+    if "current_density" in model.tallies:
+        rows.add_block("current_density", current.mean[..., 0], current.stderr[..., 0], ref_j_rho, component="x", **where)
+        rows.add_block("current_density", current.mean[..., 1], current.stderr[..., 1], ref_j_z, component="z", **where)
+
+
+def _impurity_rows(rows, model: PointContactModel, plan: Plan, references: References, layout, totals, histories,
+                   current: Estimate, balls, fom) -> None:
     """Sorbello Eqs. 57-64 per impurity, by each estimator asked for, with their references."""
-    a = model.aperture.radius
-    estimates = totals.impurities
-    r_sharvin = closed_form.sharvin_resistance(a)
+    c = model.contact
+    closed = model.closed_forms_hold
+    scores = layout.read(totals, "impurities")  # (B, impurity, estimator, score)
+    drain = layout.read(totals, "reservoirs")[:, plan.drain, 0]
     first_order_delta_r = 0.0
     for i, imp in enumerate(model.impurities):
         common = dict(position=imp.position, impurity=i)
-        needs_backscatter = "backscatter_current" in model.tallies and not model.multiple_scattering
-        ref_rate = closed_form.collision_rate(imp.scatterer, imp.position, a)
-        ref_force = closed_form.wind_force(imp.scatterer, imp.position, a) if "wind_force" in model.tallies else None
-        wants_back = "backscatter_current" in model.tallies or model.multiple_scattering
-        ref_back = closed_form.backscatter_current(imp.scatterer, imp.position, a) if wants_back else np.nan
-        first_order_delta_r += closed_form.delta_resistance(ref_back, a) if np.isfinite(ref_back) else 0.0
+        wants_back = "backscatter_current" in model.tallies and not model.multiple_scattering
+        ref_rate = references.impurity(i, "collision_rate") if closed else np.nan
+        ref_force = references.impurity(i, "wind_force") if closed and "wind_force" in model.tallies else np.full(3, np.nan)
+        ref_back = references.impurity(i, "backscatter_current") if closed and (wants_back or model.multiple_scattering) else np.nan
+        if np.isfinite(ref_back):
+            first_order_delta_r += closed_form.delta_resistance(ref_back, c.radius)
         for name in sorted(model.estimators):
-            e = estimates.analog[i] if name == "analog" else estimates.next_event[i]
+            e = batch_estimate(scores[:, i, ANALOG if name == "analog" else NEXT_EVENT, :], histories)
             tagged = dict(common, estimator=name)
             if "collision_rate" in model.tallies:
-                rows.add("collision_rate", e.mean[0], e.stderr[0], ref_rate, fom=fom(e[0]), **tagged)
-            if ref_force is not None:
+                rows.add("collision_rate", e.mean[COLLISIONS], e.stderr[COLLISIONS], ref_rate, fom=fom(e[COLLISIONS]),
+                         **tagged)
+            if "wind_force" in model.tallies:
                 for k, comp in enumerate("xyz"):
-                    rows.add("wind_force", e.mean[1 + k], e.stderr[1 + k], ref_force[k], component=comp,
-                             fom=fom(e[1 + k]), **tagged)
-            if needs_backscatter:
-                back = e[4]
+                    f = e[IMPURITY_MOMENTUM_X + k]
+                    rows.add("wind_force", f.mean, f.stderr, ref_force[k], component=comp, fom=fom(f), **tagged)
+            if wants_back:
+                back = e[BACKSCATTER]
                 rows.add("backscatter_current", back.mean, back.stderr, ref_back, fom=fom(back), **tagged)
-                delta_r = back.scaled(-r_sharvin**2)
-                rows.add("delta_resistance", delta_r.mean, delta_r.stderr, closed_form.delta_resistance(ref_back, a),
-                         fom=fom(delta_r), **tagged)
+                # delta R = -delta I / I^2 (Sorbello Eq. 58 with I = a^2/4pi); I from the same histories
+                delta_r = function_estimate(lambda d, i_: -d / i_**2,
+                                            [scores[:, i, ANALOG if name == "analog" else NEXT_EVENT, BACKSCATTER], drain],
+                                            histories)
+                ref_delta_r = closed_form.delta_resistance(ref_back, c.radius) if np.isfinite(ref_back) else np.nan
+                rows.add("delta_resistance", delta_r.mean, delta_r.stderr, ref_delta_r, fom=fom(delta_r), **tagged)
         if "direct_force" in model.tallies:
-            f = estimates.direct_force[i]
-            ref = closed_form.direct_force(imp.position, a, imp.direct_valence)
+            ball = plan.gradient_balls[i]
+            radius = imp.gradient_radius
+            volume = 4.0 / 3.0 * math.pi * radius**3
+            moments = batch_estimate(balls[:, ball, MOMENT_X:MOMENT_X + 3], histories).scaled(
+                1.0 / closed_form.DENSITY_OF_STATES)
+            if model.source == "aperture":
+                # the +1 baseline upstream fills the part of the ball below the opening (a cap)
+                _, cap_moment = cap_below_plane(imp.position[2], radius, c.entrance_z)
+                moments = moments.shifted(np.array([0.0, 0.0, cap_moment]))
+            # ball first moment: int (r - r0) n dV = grad n R^2 V / 5 (exact for a harmonic density)
+            f = moments.scaled(imp.direct_valence * 5.0 / (radius**2 * volume))
+            ref = references.impurity(i, "direct_force") if closed else np.full(3, np.nan)
             for k, comp in enumerate("xyz"):
                 rows.add("direct_force", f.mean[k], f.stderr[k], ref[k], component=comp, fom=fom(f[k]),
-                         estimator="track_length_moment", gradient_radius=imp.gradient_radius, **common)
-    if model.multiple_scattering and "current" in model.tallies:
-        delta_r = totals.current.reciprocal().shifted(-r_sharvin)
+                         estimator="track_length_moment", gradient_radius=radius, **common)
+    if model.multiple_scattering and "current" in model.tallies and closed:
+        delta_r = current.reciprocal().shifted(-closed_form.sharvin_resistance(c.radius))
         # all impurities at once, to all orders: compare with the first-order sum of Eq. 58
         rows.add("delta_resistance", delta_r.mean, delta_r.stderr, np.nan, estimator="analog_multiple",
                  first_order_reference=first_order_delta_r, tally="global")
 
 
-def _add_mesh_rows(rows: ResultRows, model: PointContactModel, totals: PointContactTotals, fom) -> None:
-    mesh, a = model.mesh, model.aperture.radius
-    rho_edges, z_edges = mesh.rho_edges, mesh.z_edges
-    rho_c = 0.5 * (rho_edges[1:] + rho_edges[:-1])
-    z_c = 0.5 * (z_edges[1:] + z_edges[:-1])
-    ref_density = closed_form.annulus_average(lambda r, z: closed_form.excess_density(r, z, a), rho_edges, z_edges)
-    ref_j_rho, ref_j_z = closed_form.annulus_average(lambda r, z: closed_form.current_density(r, z, a), rho_edges, z_edges)
-    wants_density = "density" in model.tallies
-    wants_current = "current_density" in model.tallies
-    for i in range(mesh.n_rho):
-        for k in range(mesh.n_z):
-            common = dict(position=(rho_c[i], 0.0, z_c[k]), tally="mesh")
-            if wants_density:
-                n = totals.mesh_density[i, k]
-                rows.add("density", n.mean, n.stderr, ref_density[i, k], fom=fom(n), **common)
-                rows.add("potential", 0.5 - n.mean, n.stderr, 0.5 - ref_density[i, k], fom=fom(n.shifted(-0.5)), **common)
-            if wants_current:
-                j = totals.mesh_current_density[i, k]
-                rows.add("current_density", j.mean[0], j.stderr[0], ref_j_rho[i, k], component="x", fom=fom(j[0]), **common)
-                rows.add("current_density", j.mean[1], j.stderr[1], ref_j_z[i, k], component="z", fom=fom(j[1]), **common)
-
-
 def plot(case, frame, out_dir: Path) -> list[Path]:
     from observables.plots import plot_point_contact
 
-    return plot_point_contact(frame, case.model.aperture.radius, Path(out_dir), case.name)
+    return plot_point_contact(frame, case.model.contact.radius, Path(out_dir), case.name)

@@ -86,6 +86,29 @@ def ratio_estimate(numerator: np.ndarray, denominator: np.ndarray, batch_histori
     return Estimate(ratio, stderr)
 
 
+def function_estimate(function, batch_totals: list[np.ndarray], batch_histories: np.ndarray) -> Estimate:
+    """f(mean_1, mean_2, ...) of several batch-tallied means with its standard error by the delta
+    method over batches (the covariances of quantities scored in the same histories are kept).
+
+    The linearised batch values f'(m) . (x_b - m) are taken as a directional difference
+    quotient, so ``function`` may be any smooth numpy expression of its arguments."""
+    counts = np.asarray(batch_histories, dtype=float)
+    n_batches = len(counts)
+    batch_means, means = [], []
+    for totals in batch_totals:
+        totals = np.asarray(totals, dtype=float)
+        shape = (n_batches,) + (1,) * (totals.ndim - 1)
+        batch_means.append(totals / counts.reshape(shape))
+        means.append(totals.sum(axis=0) / counts.sum())
+    value = np.asarray(function(*means), dtype=float)
+    step = 1e-6
+    linear = np.stack([
+        (np.asarray(function(*(m + step * (b[i] - m) for m, b in zip(means, batch_means))), dtype=float) - value) / step
+        for i in range(n_batches)
+    ])
+    return Estimate(value, linear.std(axis=0, ddof=1) / np.sqrt(n_batches))
+
+
 def relative_error(estimate: Estimate) -> np.ndarray:
     mean = np.asarray(estimate.mean, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):

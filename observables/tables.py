@@ -74,7 +74,16 @@ class ResultRows:
     def __init__(self, case: str, **extra):
         self.case = case
         self.extra = extra
-        self.rows: list[dict] = []
+        self.parts: list = []
+        """Consecutive single rows (a list of dicts) and blocks of many rows (a dict of columns)."""
+
+    @property
+    def rows(self) -> list[dict]:
+        """Every row as a dict (blocks expanded)."""
+        rows: list[dict] = []
+        for part in self.parts:
+            rows.extend(part if isinstance(part, list) else pd.DataFrame(part).to_dict("records"))
+        return rows
 
     def add(
         self,
@@ -105,7 +114,33 @@ class ResultRows:
         }
         row.update(self.extra)
         row.update(columns)
-        self.rows.append(row)
+        if not self.parts or not isinstance(self.parts[-1], list):
+            self.parts.append([])
+        self.parts[-1].append(row)
+
+    def add_block(self, observable: str, values, stderrs, references, *, positions, component: str = "",
+                  units: str | None = None, **columns) -> None:
+        """Many rows of one observable and component at once (mesh cells, impurity maps): arrays of
+        values, standard errors and references, ``positions`` = (x, y, z) arrays; extra columns are
+        scalars or arrays of the same length."""
+        if observable not in OBSERVABLES:
+            raise ValueError(f"unknown observable {observable!r}; add it to observables.tables.OBSERVABLES")
+        values = np.ravel(np.asarray(values, dtype=float))
+        n = values.size
+        x, y, z = (np.broadcast_to(np.ravel(np.asarray(p, dtype=float)), (n,)) for p in positions)
+        block = {
+            "case": np.full(n, self.case, dtype=object),
+            "observable": np.full(n, observable, dtype=object),
+            "component": np.full(n, component, dtype=object),
+            "x": x, "y": y, "z": z,
+            "value": values,
+            "stderr": np.broadcast_to(np.ravel(np.asarray(stderrs, dtype=float)), (n,)),
+            "reference": np.broadcast_to(np.ravel(np.asarray(references, dtype=float)), (n,)),
+            "units": np.full(n, units if units is not None else REDUCED_UNITS[observable], dtype=object),
+        }
+        for key, value in {**self.extra, **columns}.items():
+            block[key] = np.ravel(value) if np.ndim(value) else np.full(n, value, dtype=object if isinstance(value, str) else None)
+        self.parts.append(block)
 
     def add_vector(self, observable: str, values, stderrs, references=None, *, position=None, components="xyz", **columns):
         for i, comp in enumerate(components):
@@ -113,10 +148,11 @@ class ResultRows:
             self.add(observable, values[i], stderrs[i], ref, component=comp, position=position, **columns)
 
     def frame(self) -> pd.DataFrame:
-        return results_frame(self.rows)
+        frames = [pd.DataFrame(part) for part in self.parts]
+        return results_frame(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
 
 
-def results_frame(rows: list[dict]) -> pd.DataFrame:
+def results_frame(rows) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     if frame.empty:
         frame = pd.DataFrame(columns=REQUIRED_COLUMNS)

@@ -82,7 +82,7 @@ def _failing_last_point(monkeypatch, radius):
 
     def prepare(case):
         simulation = real(case)
-        if case.model.aperture.radius != radius:
+        if case.model.contact.radius != radius:
             return simulation
 
         def finalize(batches):

@@ -146,7 +146,7 @@ REVIEW = [
     (GOOD.replace("histories = 20_000", "histories = 1e20"), "histories: must be a 64-bit integer"),
     (GOOD.replace("histories = 20_000", "histories = 1_000_000_000_000_000_000"),
      "histories: 1e+18 histories take at least"),
-    (MESH_MEMORY, "memory: 3,000,001 scores x 100,000 batches need about"),
+    (MESH_MEMORY, "memory: 3,000,00"),
 ]
 
 

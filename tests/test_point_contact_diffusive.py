@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 import mc
@@ -35,15 +36,30 @@ def test_short_mean_free_path_approaches_maxwell():
 
 
 def test_finite_mean_free_path_input_is_checked():
-    with pytest.raises(mc.ConfigError, match="source.kind: the equivalent source on the hole"):
+    with pytest.raises(mc.ConfigError, match="source.kind: the equivalent source on the opening"):
         diffusive_case(10.0, 10.0, 200.0, 1000, source="aperture")
     with pytest.raises(mc.ConfigError, match="background.mean_free_path: must be > 0"):
         diffusive_case(10.0, -1.0, 200.0, 1000)
-    data = {"geometry": {"kind": "aperture", "radius": 10.0}, "background": {"mean_free_path": 5.0},
-            "source": {"kind": "reservoir"}, "impurities": [{"position": [0, 0, 5], "scatterer": {"model": "isotropic", "cross_section": 0.1}}],
-            "tallies": [{"kind": "wind_force"}]}
-    with pytest.raises(mc.ConfigError, match="impurities: not available with a finite background.mean_free_path"):
-        mc.parse_case(data)
+    with pytest.raises(mc.ConfigError, match="background.mean_free_path: l = 0.001 needs about"):
+        diffusive_case(10.0, 1e-3, 200.0, 1000)
+
+
+def test_impurity_in_a_diffusive_contact_analog_equals_next_event():
+    # beyond the papers: the next-event estimator traces the occupation of each incoming
+    # direction back through the background scattering; the analog one just collides
+    data = {"name": "diffusive-impurity", "seed": 5, "histories": 100_000, "batches": 20,
+            "geometry": {"kind": "aperture", "radius": 5.0}, "background": {"mean_free_path": 5.0},
+            "source": {"kind": "reservoir", "reservoir_radius": 20.0},
+            "impurities": [{"position": [1.0, 0, 3.0], "scatterer": {"model": "phase_shifts", "phase_shifts": [0.3, 0.2]}}],
+            "tallies": [{"kind": "wind_force", "estimator": "both"}, {"kind": "backscatter_current", "estimator": "both"},
+                        {"kind": "collision_rate", "estimator": "both"}]}
+    frame = mc.run(mc.parse_case(data))
+    keys = ["observable", "component"]
+    analog = frame[frame.estimator == "analog"].set_index(keys)
+    nxt = frame[frame.estimator == "next_event"].set_index(keys)
+    z = (analog.value - nxt.value) / np.hypot(analog.stderr, nxt.stderr)
+    assert len(z) == 6 and np.all(np.abs(z) < 4), z
+    assert (nxt.loc[("wind_force", "z")].value > 0) and nxt.loc[("backscatter_current", "")].value < 0
 
 
 def test_point_contact_diffusive_example_runs_unchanged(examples_dir):

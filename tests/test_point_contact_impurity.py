@@ -142,11 +142,13 @@ def test_reservoir_source_gives_the_same_impurity_observables():
 
 
 def test_impurities_in_and_just_above_the_hole_plane():
-    # the analog flights of the reservoir source cross the whole equivalent disk, also below z = 0
-    frame = mc.run(impurity_case(IN_HOLE, estimator="both", histories=400_000, source="reservoir", seed=8))
+    frame = mc.run(impurity_case(IN_HOLE, estimator="next_event", histories=100_000, source="reservoir", seed=8))
     assert_agrees(frame[frame.observable != "current"])
-    with pytest.raises(mc.ConfigError, match="impurities\\[0\\].position: the analog estimator with the aperture source"):
-        impurity_case(IN_HOLE, estimator="analog")
+    # an equivalent disk across the screen plane would collide with flights of the far side, which a
+    # point scatterer never sees (10 sigma off in the backscatter for this one), whatever the source
+    for source in ("aperture", "reservoir"):
+        with pytest.raises(mc.ConfigError, match="impurities\\[0\\].position: the analog estimator needs"):
+            impurity_case(IN_HOLE, estimator="analog", source=source)
 
 
 def test_multiple_scattering_of_a_weak_impurity_matches_first_order():
@@ -189,7 +191,9 @@ def test_point_contact_impurity_example_runs_unchanged(examples_dir):
 BAD = [
     ({"position": [12.0, 0, 0], "scatterer": ISOTROPIC}, "impurities[0].position: [12.0, 0.0, 0.0] is inside the wall"),
     ({"position": [0, 0, -3.0], "scatterer": ISOTROPIC}, "impurities[0].position: must have z >= 0"),
-    ({"position": [9.8, 0, 0.1], "scatterer": ISOTROPIC, "gradient_radius": 1.0}, "impurities[0].gradient_radius"),
+    ({"position": [9.8, 0, 0.3], "scatterer": {"model": "isotropic", "cross_section": 0.01}, "gradient_radius": 1.0},
+     "impurities[0].gradient_radius"),
+    ({"position": [9.8, 0, 0.3], "scatterer": ISOTROPIC}, "impurities[0].position: the scatterer at [9.8, 0.0, 0.3] reaches a wall"),
     ({"position": [0, 0, 2.0], "scatterer": {"model": "isotropic", "cross_section": -1.0}}, "impurities[0].scatterer.cross_section"),
     ({"position": [0, 0, 2.0], "scatterer": {"model": "phase_shifts", "phase_shifts": [float("nan")]}}, "impurities[0].scatterer.phase_shifts[0]"),
     ({"position": [0, 0, 2.0]}, "impurities[0].scatterer: is required"),

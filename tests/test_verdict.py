@@ -57,10 +57,13 @@ def test_one_reference_off_by_ten_errors_fails_its_row(record):
         first = rows.index[rows.observable == "density"][0]
         rows.loc[first, "reference"] += 10 * rows.loc[first, "stderr"]
 
+    before = judge(_checks(record)).rows
     verdict = judge(_checks(record, shift))
     assert not verdict.passed
     failed = verdict.rows[~verdict.rows.passed.astype(bool)]
-    assert list(failed.observable) == ["density"] and failed.z_score.iloc[0] < -9
+    unshifted = before.loc[failed.index[0], "z_score"]
+    assert list(failed.observable) == ["density"]
+    assert failed.z_score.iloc[0] == pytest.approx(unshifted - 10.0)
 
 
 def test_a_small_common_bias_fails_its_group_though_every_row_passes(record):

@@ -21,10 +21,12 @@ from types import ModuleType
 
 SYSTEMS = {
     "aperture": "mc.point_contact",
+    "constriction": "mc.point_contact",
     "slab": "mc.slab",
     "chain": "mc.chain",
     "bulk": "mc.bulk",
 }
+"""[geometry] kind -> module; the 3D systems are builders of a model on the one engine (mc.engine)."""
 
 
 def system_module(kind: str) -> ModuleType:
