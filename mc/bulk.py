@@ -1,10 +1,16 @@
 """Bulk metal with uniform background scattering and one scattering complex (``kind = "bulk"``).
 
-Sorbello Appendix (Eqs. A1-A7) and Eq. 26, by Monte Carlo.  Each history
-draws an incoming Fermi-surface direction k uniformly on the sphere (weight
-4 pi), the complex scatters it with probability sigma_tot(k) into k' ~ |f|^2
-(the library's exact sampler), and two estimators score the collision for a
-field along each axis j at once (the bulk distribution g0_j(k) = -(tau(k)/tau0) k_j):
+Sorbello Appendix (Eqs. A1-A7) and Eq. 26, by Monte Carlo on the one engine:
+an infinite cell whose medium has the background mean free path tau(k) v_F
+and ends a flight at its first background collision (after it the electron's
+current averages out), one impurity at the origin, and the source
+:class:`mc.sources.BulkIncident`: each history draws an incoming Fermi-surface
+direction k uniformly on the sphere (weight 4 pi), the complex scatters it
+with rate sigma_tot(k) into k' ~ |f|^2 (the library's exact sampler), and the
+scattered electron (+) and the shadow of the removed one (-) fly out.  The
+field runs along x, y and z in turn on the same random numbers (three engine
+calls per batch), so the response tensors come out whole, with the bulk
+distribution g0_j(k) = -(tau(k)/tau0) k_j:
 
 * wind force (Eq. A6): the momentum transfer (k - k') g0_j sigma(k);
 * current change (Eqs. A2-A5), a track-length estimator: the scattered
@@ -28,20 +34,21 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
-from geometry.aperture import lambert_disk_sample
-from mc.batches import CHUNK, Simulation
+from geometry.model import STOP, Geometry, Medium
+from geometry.regions import Everywhere
+from mc.batches import Simulation
 from mc.config import RunSettings, Table
+from mc.engine import engine_histories
+from mc.model import ImpurityModel, TransportModel, chunk_histories
 from mc.scattering import parse_scatterer
-from mc.scattering.sampling import sample_outgoing, total_cross_section
-from mc.streams import history_stream, uniform
+from mc.sources import BulkIncident
 from observables.analytic import bulk as analytic
 from observables.statistics import batch_estimate, figure_of_merit
 from observables.tables import ResultRows
+from observables.tallies import CURRENT_X, IMPURITY_MOMENTUM_X, NEXT_EVENT, Ball
 
 TALLY_KINDS = ("wind_force", "conductivity_change", "density_dipole")
-N_SCORES = 27  # force, current-change and shell-moment tensors (3 x 3 each, row-major i, j)
 DEFAULT_SHELL = (5.0, 20.0)
 
 
@@ -98,76 +105,51 @@ def parse(root: Table, geometry: Table, settings: RunSettings) -> BulkModel:
     return BulkModel(scatterer, mean_free_path, anisotropy, axis, direction, tallies, shell)
 
 
-@njit(cache=True, inline="always")
-def _relaxation_time(kx, ky, kz, tau0, anisotropy, nx, ny, nz):
-    c = kx * nx + ky * ny + kz * nz
-    return tau0 * (1.0 + anisotropy * c * c) / (1.0 + anisotropy / 3.0)
-
-
-@njit(nogil=True, parallel=True, cache=True)  # see mc.batches: serial loop, parallel passes
-def bulk_histories(seed, first, count, table, tau0, anisotropy, axis, shell_inner, shell_outer):
-    """Per-chunk sums (n_chunks, 27) of the force, current-change and shell-moment tensors
-    (before 1/4 pi^3).  The shell moment is the track length, inside the shell, of the
-    scattered electron (+, along k') and of the shadow of the removed one (-, along k),
-    both flying out from the complex until their next background collision."""
-    n_chunks = (count + CHUNK - 1) // CHUNK
-    acc = np.zeros((n_chunks, N_SCORES))
-    nx, ny, nz = axis[0], axis[1], axis[2]
-    for chunk in range(n_chunks):
-        row = acc[chunk]
-        stop = min(count, (chunk + 1) * CHUNK)
-        for h in range(chunk * CHUNK, stop):
-            state = history_stream(seed, first + h)
-            x1, x2, state = lambert_disk_sample(state)  # Marsaglia: uniform on the sphere
-            s = x1 * x1 + x2 * x2
-            root = 2.0 * math.sqrt(1.0 - s)
-            kx, ky, kz = x1 * root, x2 * root, 1.0 - 2.0 * s
-            qx, qy, qz, state = sample_outgoing(table, kx, ky, kz, state)
-            tau_k = _relaxation_time(kx, ky, kz, tau0, anisotropy, nx, ny, nz)
-            tau_q = _relaxation_time(qx, qy, qz, tau0, anisotropy, nx, ny, nz)
-            u1, state = uniform(state)
-            u2, state = uniform(state)
-            path_k = -tau_k * math.log(u1)
-            path_q = -tau_q * math.log(u2)
-            in_shell_k = max(0.0, min(path_k, shell_outer) - shell_inner)
-            in_shell_q = max(0.0, min(path_q, shell_outer) - shell_inner)
-            weight = 4.0 * math.pi * total_cross_section(table, kx, ky, kz)
-            k = (kx, ky, kz)
-            q = (qx, qy, qz)
-            for j in range(3):
-                g = -weight * (tau_k / tau0) * k[j]
-                for i in range(3):
-                    row[3 * i + j] += g * (k[i] - q[i])
-                    row[9 + 3 * i + j] += g * (path_q * q[i] - path_k * k[i])
-                    row[18 + 3 * i + j] += g * (in_shell_q * q[i] - in_shell_k * k[i])
-    return acc
+def transport_model(model: BulkModel, field) -> TransportModel:
+    geometry = Geometry()
+    medium = Medium(mean_free_path=model.mean_free_path, anisotropy=model.anisotropy, axis=tuple(model.axis),
+                    after_collision=STOP)
+    geometry.add_cell(Everywhere(), medium, name="metal")
+    r1, r2 = model.shell
+    balls = [Ball((0.0, 0.0, 0.0), math.inf), Ball((0.0, 0.0, 0.0), r2, r1)]
+    return TransportModel(geometry, [BulkIncident(0, tuple(field))], drain=None, reservoir_excess={},
+                          impurities=[ImpurityModel((0.0, 0.0, 0.0), model.scatterer)], balls=balls)
 
 
 def prepare(case) -> Simulation:
+    """One engine model per field axis; the kernel returns their score rows side by side."""
     model: BulkModel = case.model
-    settings: RunSettings = case.settings
-    tau0 = model.mean_free_path  # v_F = 1
-    table = model.scatterer.sampling_table()
-    axis = np.asarray(model.axis, float)
+    compiled = [transport_model(model, axis).compile() for axis in np.eye(3)]
+    layout = compiled[0][1]
+    chunk = chunk_histories(3 * layout.size)
+    seed = case.settings.seed
 
     def kernel(first, count):
-        return bulk_histories(settings.seed, first, count, table, tau0, model.anisotropy, axis, *model.shell)
+        return np.concatenate([engine_histories(seed, first, count, chunk, arrays) for arrays, _ in compiled], axis=1)
 
-    return Simulation(case.name, kernel, lambda batches: results(case, batches))
+    return Simulation(case.name, kernel, lambda batches: results(case, batches, layout), chunk)
 
 
-def results(case, batches) -> ResultRows:
+def _tensor(totals, layout, read) -> np.ndarray:
+    """(B, 3 components, 3 field axes) from the three side-by-side score rows."""
+    size = layout.size
+    return np.stack([read(totals[:, j * size:(j + 1) * size]) for j in range(3)], axis=2)
+
+
+def results(case, batches, layout) -> ResultRows:
     model: BulkModel = case.model
     tau0 = model.mean_free_path
     axis = np.asarray(model.axis, float)
-    flux = analytic.FLUX_PER_SOLID_ANGLE
     e = np.asarray(model.field)
     totals = batches.totals
-    force_tensor = totals[:, :9].reshape(-1, 3, 3)
-    current_tensor = totals[:, 9:18].reshape(-1, 3, 3)
-    force = batch_estimate(force_tensor @ e, batches.histories).scaled(flux)
-    delta_sigma = batch_estimate(current_tensor.reshape(-1, 9), batches.histories).scaled(-tau0 * flux)
-    eq26 = batch_estimate(current_tensor @ e, batches.histories).scaled(-flux / tau0)
+    # weights carry the flux 1/(4 pi^3): scores are in reduced units per history
+    force_tensor = _tensor(totals, layout, lambda t: layout.read(t, "impurities")[:, 0, NEXT_EVENT,
+                                                                               IMPURITY_MOMENTUM_X:IMPURITY_MOMENTUM_X + 3])
+    current_tensor = _tensor(totals, layout, lambda t: layout.read(t, "balls")[:, 0, CURRENT_X:CURRENT_X + 3])
+    shell_tensor = _tensor(totals, layout, lambda t: layout.read(t, "balls")[:, 1, CURRENT_X:CURRENT_X + 3])
+    force = batch_estimate(force_tensor @ e, batches.histories)
+    delta_sigma = batch_estimate(current_tensor.reshape(-1, 9), batches.histories).scaled(-tau0)
+    eq26 = batch_estimate(current_tensor @ e, batches.histories).scaled(-1.0 / tau0)
 
     ref_force_tensor, ref_current_tensor = analytic.response_tensors(model.scatterer, tau0, model.anisotropy, axis)
     ref_sigma = analytic.conductivity_change(ref_current_tensor, tau0)
@@ -189,9 +171,8 @@ def results(case, batches) -> ResultRows:
         # (Sorbello Eq. 6 with Eq. 5); a uniform l in the attenuation (alpha = 0 for the reference)
         r1, r2 = model.shell
         attenuation = tau0 * (math.exp(-r1 / tau0) - math.exp(-r2 / tau0))
-        moments = totals[:, 18:27].reshape(-1, 3, 3)
-        dipole = batch_estimate(np.einsum("i,bij,j->b", e, moments, e)[:, None], batches.histories).scaled(
-            flux / ((4.0 * math.pi / 3.0) * attenuation * analytic.DENSITY_OF_STATES))
+        dipole = batch_estimate(np.einsum("i,bij,j->b", e, shell_tensor, e)[:, None], batches.histories).scaled(
+            1.0 / ((4.0 * math.pi / 3.0) * attenuation * analytic.DENSITY_OF_STATES))
         ref = analytic.landauer_dipole(model.scatterer, e) if model.anisotropy == 0.0 else np.nan
         rows.add("density_dipole", dipole.mean[0], dipole.stderr[0], ref, position=position,
                  estimator="shell_track_length", shell_inner=r1, shell_outer=r2,

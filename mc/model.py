@@ -96,7 +96,8 @@ class ImpurityModel:
 class TransportModel:
     geometry: Geometry
     emitters: list
-    drain: str
+    drain: str | None
+    """The reservoir whose incoming current is the current through the system (None: no reservoirs)."""
     reservoir_excess: dict[str, float]
     impurities: list[ImpurityModel] = field(default_factory=list)
     balls: list[Ball] = field(default_factory=list)
@@ -151,7 +152,7 @@ class TransportModel:
         emitters = emitter_rows(self.emitters, reservoirs.index, lookup, self._birth_cell)
         impurities = self._impurity_arrays(arrays, surfaces, reservoirs)
         physics = Physics(
-            drain=reservoirs.index(self.drain),
+            drain=-1 if self.drain is None else reservoirs.index(self.drain),
             reservoir_excess=np.array([float(self.reservoir_excess.get(r, 0.0)) for r in reservoirs]),
             analog=int(self.analog),
             multiple_scattering=int(self.multiple_scattering),

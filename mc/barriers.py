@@ -1,4 +1,4 @@
-"""An impurity layer (slab) |z| < d/2, infinite in x and y, between two reservoirs (Sorbello Sec. III B).
+"""Impurity layers (slabs) |z| < d/2, infinite in x and y: a 1D barrier profile and its R(cos theta) (Sorbello Sec. III B).
 
 The slab is described by its 1D potential profile V(z) (energies in
 hbar^2 k_F^2 / m, lengths in 1/k_F), from which R(theta) follows at

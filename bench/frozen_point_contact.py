@@ -1,56 +1,383 @@
-"""The point-contact transport kernel.
+"""Frozen copy of the point-contact kernel before the one-engine rewrite (issue 8), for benchmarks only.
 
-Each history emits electrons from the source and follows them along straight
-flights (the ballistic regime of Sorbello Sec. III C): to the plane z = 0,
-through the hole or off the wall, until they leave the simulated ball.  With
-a finite background mean free path l, flights also end in elastic background
-collisions (exponential free paths, isotropic by default), the crossover from
-Sharvin to Maxwell resistance.  Every
-flight segment is scored by the track-length tallies.  Weights are +-1 per
-particle; the caller multiplies by (source strength / histories).
-
-The aperture source emits two particles per history: a +1 electron to the
-right (the left reservoir seen through the hole) and a -1 "missing electron"
-to the left (the directions at the hole that come from the right reservoir
-carry no excess; the +1 baseline on the left is added analytically).  The
-reservoir source emits one +1 electron from the far left hemisphere.
-
-Impurities (Sorbello Eqs. 55-64) are scored by two estimators:
-
-* analog: a flight hits an impurity when it passes within the radius of its
-  equivalent disk, sqrt(sigma_tot(k)/pi), facing the flight; the outgoing
-  direction is drawn from |f|^2.  First order (independent impurities): the
-  primary flies on unaffected and the scattered secondary is followed to
-  the hole or away (wall reflections included).  Multiple scattering: the
-  particle itself is deflected and may hit other impurities.  The -1
-  particles of the aperture source correct the analytic left baseline and
-  never collide (impurities sit at z >= 0).
-* variance-reduced (next-event): each history samples for every impurity an
-  incoming direction of Omega0(r0) (every draw lands in it, see
-  _incoming_direction), scores the collision rate and the momentum transfer
-  of a scattering drawn from |f|^2, and a second direction k_b scores the
-  backscattered current with |f(k -> -k_b)|^2 (the directions towards the
-  hole are -Omega0).
+``bench/bench_point_contact.py`` times the engine against this kernel in the same
+run (the issue's target: the engine at >= 0.8x of it).  Nothing in emmc uses this
+file; it is today's code, gathered from geometry/aperture.py, mc/sources.py,
+observables/tallies.py and mc/transport.py as they were, and must not change.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
-from geometry.aperture import (
-    ball_interval,
-    distance_to_plane,
-    distance_to_sphere_exit,
-    reflect_from_wall,
-)
-from mc.batches import CHUNK
 from mc.scattering.sampling import sample_outgoing, scattering_intensity, total_cross_section
-from mc.legacy_sources import APERTURE_SOURCE, aperture_emission, reservoir_emission
 from mc.streams import history_stream, uniform
-from observables.legacy_tallies import ANALOG, IMPURITY_SCORES, MOMENT, NEXT_EVENT, score_mesh, score_probes
+
+CHUNK = 2048
+
+
+# ------------------------------ the aperture geometry (geometry/aperture.py)
+
+SPECULAR = 0
+DIFFUSE = 1
+WALL_KINDS = {"specular": SPECULAR, "diffuse": DIFFUSE}
+
+
+@dataclass(frozen=True)
+class Aperture:
+    """Hole of ``radius`` (1/k_F) in the plane z = 0 whose wall is ``wall`` ('specular' or 'diffuse')."""
+
+    radius: float
+    wall: str = "specular"
+
+    @property
+    def area(self) -> float:
+        return math.pi * self.radius**2
+
+    def on_wall(self, position) -> bool:
+        """Is the point on the opaque part of the plane (where nothing can sit)?"""
+        x, y, z = position
+        return z == 0.0 and math.hypot(x, y) >= self.radius
+
+    def wall_hits_ball(self, centre, ball_radius: float) -> bool:
+        """Does a ball (a probe volume) intersect the opaque part of the plane?"""
+        x, y, z = centre
+        if abs(z) >= ball_radius:
+            return False
+        reach = math.sqrt(ball_radius**2 - z**2)
+        return math.hypot(x, y) + reach > self.radius
+
+
+@njit(cache=True, inline="always")
+def distance_to_plane(z, uz):
+    """Distance to z = 0 along the flight, infinite if moving away from (or along) the plane."""
+    if z * uz < 0.0:
+        return -z / uz
+    return math.inf
+
+
+@njit(cache=True, inline="always")
+def distance_to_sphere_exit(x, y, z, ux, uy, uz, radius):
+    """Distance to leave the ball |r| < radius from inside it (infinite for radius = inf)."""
+    if radius == math.inf:
+        return math.inf
+    b = x * ux + y * uy + z * uz
+    c = x * x + y * y + z * z - radius * radius
+    disc = b * b - c
+    if disc <= 0.0:
+        return 0.0
+    return max(0.0, -b + math.sqrt(disc))
+
+
+@njit(cache=True, inline="always")
+def ball_interval(px, py, pz, ux, uy, uz, length, cx, cy, cz, ball_radius):
+    """Parameters (t_in, t_out) of the part of the segment p + t u, 0 <= t <= length,
+    inside the ball (centre c, radius); t_out <= t_in when it misses."""
+    dx = px - cx
+    dy = py - cy
+    dz = pz - cz
+    b = dx * ux + dy * uy + dz * uz
+    c = dx * dx + dy * dy + dz * dz - ball_radius * ball_radius
+    disc = b * b - c
+    if disc <= 0.0:
+        return 0.0, 0.0
+    root = math.sqrt(disc)
+    return max(-b - root, 0.0), min(-b + root, length)
+
+
+@njit(cache=True, inline="always")
+def chord_in_ball(px, py, pz, ux, uy, uz, length, cx, cy, cz, ball_radius):
+    """Length of the segment p + t u, 0 <= t <= length, inside the ball (centre c, radius)."""
+    t_in, t_out = ball_interval(px, py, pz, ux, uy, uz, length, cx, cy, cz, ball_radius)
+    if t_out > t_in:
+        return t_out - t_in
+    return 0.0
+
+
+def hole_view(position, hole_radius: float) -> tuple[float, float, float]:
+    """How the hole is seen from r0 (z0 >= 0), for sampling Omega0(r0) by the azimuth of rays
+    from the foot point (x0, y0, 0): (rho0, azimuth pointing to the hole centre, phi_max),
+    with |phi| < phi_max the rays that cross the hole (pi if the foot lies inside it)."""
+    x0, y0, _ = (float(v) for v in position)
+    rho0 = math.hypot(x0, y0)
+    toward_centre = math.atan2(-y0, -x0) if rho0 > 0.0 else 0.0
+    phi_max = math.pi if rho0 <= hole_radius else math.asin(hole_radius / rho0)
+    return rho0, toward_centre, phi_max
+
+
+@njit(cache=True, inline="always")
+def lambert_disk_sample(state):
+    """A point uniform on the unit disk by rejection; with uz = sqrt(1 - x^2 - y^2) it is a
+    cosine-weighted (Lambertian) direction (Malley's method)."""
+    while True:
+        u1, state = uniform(state)
+        u2, state = uniform(state)
+        x = 2.0 * u1 - 1.0
+        y = 2.0 * u2 - 1.0
+        if x * x + y * y < 1.0:
+            return x, y, state
+
+
+@njit(cache=True, inline="always")
+def reflect_from_wall(ux, uy, uz, wall_kind, state):
+    """New direction after hitting the wall while moving with uz (toward the plane).
+
+    Specular: uz -> -uz.  Diffuse: Lambertian about the wall normal on the side
+    the particle came from (the flux-conserving, isotropising wall)."""
+    if wall_kind == SPECULAR:
+        return ux, uy, -uz, state
+    x, y, state = lambert_disk_sample(state)
+    normal = math.sqrt(max(0.0, 1.0 - x * x - y * y))
+    if uz > 0.0:
+        normal = -normal
+    return x, y, normal, state
+
+
+# ------------------------------ the sources (mc/legacy_sources.py)
+
+APERTURE_SOURCE = 0
+RESERVOIR_SOURCE = 1
+SOURCE_KINDS = {"aperture": APERTURE_SOURCE, "reservoir": RESERVOIR_SOURCE}
+
+EMISSION_PER_AREA = 1.0 / (4.0 * math.pi**2)
+"""Emitted particle current per unit area of a reservoir boundary, (dn/dE) v_F delta-mu / 4."""
+
+
+def source_strength(kind: int, hole_radius: float, reservoir_radius: float) -> float:
+    """Particle current emitted by the source (e delta-mu / hbar), the weight of all histories.
+
+    aperture: the Lambertian flux through the hole, a^2/4 pi (Liouville: the
+    hole is seen full from the left, so this is the Sharvin current, Eq. 54);
+    reservoir: the flux emitted inward by the far hemisphere, 2 pi R^2 / (4 pi^2).
+    """
+    if kind == APERTURE_SOURCE:
+        return math.pi * hole_radius**2 * EMISSION_PER_AREA
+    return 2.0 * math.pi * reservoir_radius**2 * EMISSION_PER_AREA
+
+
+@njit(cache=True, inline="always")
+def about_axis(nx, ny, nz, x, y, along):
+    """The vector with components (x, y, along) in an orthonormal frame whose third axis is n
+    (Duff et al. 2017, branch-free frame)."""
+    sign = 1.0 if nz >= 0.0 else -1.0
+    a = -1.0 / (sign + nz)
+    b = nx * ny * a
+    t1x, t1y, t1z = 1.0 + sign * nx * nx * a, sign * b, -sign * nx
+    t2x, t2y, t2z = b, sign + ny * ny * a, -ny
+    return (
+        x * t1x + y * t2x + along * nx,
+        x * t1y + y * t2y + along * ny,
+        x * t1z + y * t2z + along * nz,
+    )
+
+
+@njit(cache=True, inline="always")
+def lambert_about(nx, ny, nz, state):
+    """A direction cosine-distributed about the unit normal n."""
+    x, y, state = lambert_disk_sample(state)
+    along = math.sqrt(max(0.0, 1.0 - x * x - y * y))
+    ux, uy, uz = about_axis(nx, ny, nz, x, y, along)
+    return ux, uy, uz, state
+
+
+@njit(cache=True, inline="always")
+def aperture_emission(hole_radius, side, state):
+    """Equivalent source on the hole: uniform on the disk, Lambertian toward z * side > 0."""
+    x, y, state = lambert_disk_sample(state)
+    ux, uy, state = lambert_disk_sample(state)
+    uz = side * math.sqrt(max(0.0, 1.0 - ux * ux - uy * uy))
+    return hole_radius * x, hole_radius * y, 0.0, ux, uy, uz, state
+
+
+@njit(cache=True, inline="always")
+def reservoir_emission(reservoir_radius, state):
+    """Analog source: uniform on the left hemisphere |r| = R, z < 0, Lambertian inward."""
+    x1, x2, state = lambert_disk_sample(state)  # Marsaglia: uniform on the sphere
+    s = x1 * x1 + x2 * x2
+    root = 2.0 * math.sqrt(1.0 - s)
+    nx, ny, nz = x1 * root, x2 * root, -abs(1.0 - 2.0 * s)
+    ux, uy, uz, state = lambert_about(-nx, -ny, -nz, state)
+    return reservoir_radius * nx, reservoir_radius * ny, reservoir_radius * nz, ux, uy, uz, state
+
+
+# ------------------------------ the tallies (observables/legacy_tallies.py)
+
+PROBE_SCORES = 4
+"""Per probe: sum w l, sum w l ux, sum w l uy, sum w l uz."""
+
+MESH_SCORES = 3
+"""Per cylindrical-mesh cell: sum w l, sum w d(rho) (= int u.rho_hat dl), sum w l uz."""
+
+IMPURITY_SCORES = 14
+"""Per impurity: analog [collisions, Px, Py, Pz, backscatter], next-event [the same five],
+density-moment ball [sum w l, sum w l (mid - r0)_x, _y, _z]; offsets below."""
+ANALOG, NEXT_EVENT, MOMENT = 0, 5, 10
+
+
+@dataclass(frozen=True)
+class CylindricalMesh:
+    """Uniform (rho, z) mesh: rho in [0, rho_max] in n_rho bins, z in [z_min, z_max] in n_z bins."""
+
+    rho_max: float
+    n_rho: int
+    z_min: float
+    z_max: float
+    n_z: int
+
+    @property
+    def rho_edges(self) -> np.ndarray:
+        return np.linspace(0.0, self.rho_max, self.n_rho + 1)
+
+    @property
+    def z_edges(self) -> np.ndarray:
+        return np.linspace(self.z_min, self.z_max, self.n_z + 1)
+
+    @property
+    def cell_volumes(self) -> np.ndarray:
+        r = self.rho_edges
+        annulus = np.pi * (r[1:] ** 2 - r[:-1] ** 2)
+        return annulus[:, None] * np.diff(self.z_edges)[None, :]
+
+    def as_arrays(self):
+        return (
+            np.array([self.rho_max, self.z_min, self.z_max], dtype=np.float64),
+            np.array([self.n_rho, self.n_z], dtype=np.int64),
+        )
+
+
+@dataclass(frozen=True)
+class ScoreLayout:
+    """Where each tally lives in the score vector of a point-contact history."""
+
+    n_probes: int
+    n_mesh_cells: int
+    n_impurities: int = 0
+
+    current: int = 0
+
+    @property
+    def probes(self) -> int:
+        return 1
+
+    @property
+    def mesh(self) -> int:
+        return self.probes + PROBE_SCORES * self.n_probes
+
+    @property
+    def impurities(self) -> int:
+        return self.mesh + MESH_SCORES * self.n_mesh_cells
+
+    @property
+    def size(self) -> int:
+        return self.impurities + IMPURITY_SCORES * self.n_impurities
+
+
+@njit(cache=True, inline="always")
+def score_probes(acc, offset, px, py, pz, ux, uy, uz, length, weight, centres, radii):
+    for i in range(centres.shape[0]):
+        chord = chord_in_ball(px, py, pz, ux, uy, uz, length, centres[i, 0], centres[i, 1], centres[i, 2], radii[i])
+        if chord > 0.0:
+            k = offset + PROBE_SCORES * i
+            wl = weight * chord
+            acc[k] += wl
+            acc[k + 1] += wl * ux
+            acc[k + 2] += wl * uy
+            acc[k + 3] += wl * uz
+
+
+@njit(cache=True, inline="always")
+def _radius_at(px, py, ux, uy, t):
+    x = px + t * ux
+    y = py + t * uy
+    return math.sqrt(x * x + y * y)
+
+
+@njit(cache=True)
+def score_mesh(acc, offset, px, py, pz, ux, uy, uz, length, weight, bounds, shape, times):
+    """Split the segment at every cylinder rho = const and plane z = const it crosses and
+    score each piece into the cell that contains its midpoint.  ``times`` is scratch
+    space of at least 2 n_rho + n_z + 3 entries."""
+    rho_max, z_min, z_max = bounds[0], bounds[1], bounds[2]
+    n_rho, n_z = shape[0], shape[1]
+    t0, t1 = 0.0, length
+    # clip to the z slab of the mesh
+    if uz != 0.0:
+        ta = (z_min - pz) / uz
+        tb = (z_max - pz) / uz
+        t0 = max(t0, min(ta, tb))
+        t1 = min(t1, max(ta, tb))
+    elif pz < z_min or pz > z_max:
+        return
+    # clip to the cylinder rho < rho_max
+    a = ux * ux + uy * uy
+    b = px * ux + py * uy
+    c = px * px + py * py
+    if a > 0.0:
+        disc = b * b - a * (c - rho_max * rho_max)
+        if disc <= 0.0:
+            return
+        root = math.sqrt(disc)
+        t0 = max(t0, (-b - root) / a)
+        t1 = min(t1, (-b + root) / a)
+    elif c >= rho_max * rho_max:
+        return
+    if t1 <= t0:
+        return
+    n = 0
+    times[n] = t0
+    n += 1
+    dz = (z_max - z_min) / n_z
+    if uz != 0.0:
+        for j in range(1, n_z):
+            t = (z_min + j * dz - pz) / uz
+            if t0 < t < t1:
+                times[n] = t
+                n += 1
+    drho = rho_max / n_rho
+    if a > 0.0:
+        for i in range(1, n_rho):
+            r = i * drho
+            disc = b * b - a * (c - r * r)
+            if disc > 0.0:
+                root = math.sqrt(disc)
+                t = (-b - root) / a
+                if t0 < t < t1:
+                    times[n] = t
+                    n += 1
+                t = (-b + root) / a
+                if t0 < t < t1:
+                    times[n] = t
+                    n += 1
+    times[n] = t1
+    n += 1
+    # insertion sort: the lists are short and nearly ordered
+    for i in range(1, n):
+        key = times[i]
+        j = i - 1
+        while j >= 0 and times[j] > key:
+            times[j + 1] = times[j]
+            j -= 1
+        times[j + 1] = key
+    rho_a = _radius_at(px, py, ux, uy, times[0])
+    for k in range(n - 1):
+        ta, tb = times[k], times[k + 1]
+        rho_b = _radius_at(px, py, ux, uy, tb)
+        if tb > ta:
+            tm = 0.5 * (ta + tb)
+            i_rho = min(int(_radius_at(px, py, ux, uy, tm) / drho), n_rho - 1)
+            i_z = min(max(int((pz + tm * uz - z_min) / dz), 0), n_z - 1)
+            cell = offset + MESH_SCORES * (i_rho * n_z + i_z)
+            acc[cell] += weight * (tb - ta)
+            acc[cell + 1] += weight * (rho_b - rho_a)
+            acc[cell + 2] += weight * (tb - ta) * uz
+        rho_a = rho_b
+
+
+# ------------------------------ the kernel (mc/transport.py)
 
 MAX_EVENTS = 100_000
 """Safety cap on surface and collision events per particle."""
