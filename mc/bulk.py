@@ -41,7 +41,7 @@ from mc.batches import Simulation
 from mc.config import RunSettings, Table
 from mc.engine import engine_histories
 from mc.model import ImpurityModel, TransportModel, chunk_histories
-from mc.scattering import parse_scatterer
+from mc.scatterer_input import parse_scatterer
 from mc.sources import BulkIncident
 from observables.analytic import bulk as analytic
 from observables.statistics import batch_estimate, figure_of_merit

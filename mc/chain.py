@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from geometry.chain import ChainPotential, placement_problem, sorted_chain
+from mc.barriers import ChainPotential, placement_problem, sorted_chain
 from mc.batches import CHUNK, Simulation
 from mc.config import Table
 from mc.streams import history_stream, uniform

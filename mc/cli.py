@@ -200,7 +200,7 @@ def _cmd_reproduce(args) -> int:
 
 
 def _cmd_scatterer(args) -> int:
-    from mc.scattering.report import run_scatterer_command
+    from mc.scatterer_command import run_scatterer_command
 
     return run_scatterer_command(args.model, args.set, as_json=args.json, plot=args.plot)
 

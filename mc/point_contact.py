@@ -39,7 +39,7 @@ from geometry.surfaces import Sphere, ZCone, ZCylinder, ZPlane
 from mc.config import RunSettings, Table
 from mc.errors import ConfigError
 from mc.model import MAX_EVENTS, ImpurityModel, OpeningView, TransportModel, engine_simulation
-from mc.scattering import parse_scatterer
+from mc.scatterer_input import parse_scatterer
 from mc.sources import DiskEmitter, HemisphereEmitter
 from observables.analytic import point_contact as closed_form
 from observables.statistics import Estimate, batch_estimate, figure_of_merit, function_estimate

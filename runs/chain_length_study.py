@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 import mc
-from geometry.chain import ChainPotential, sorted_chain
+from mc.barriers import ChainPotential, sorted_chain
 from mc.chain import coherent_results
 from mc.streams import history_stream, uniform
 

@@ -15,7 +15,7 @@ import pytest
 
 import mc
 from conftest import assert_thread_invariant
-from geometry.chain import ChainPotential
+from mc.barriers import ChainPotential
 from mc import chain as chain_system
 from mc import transfer_matrix as tm
 from mc.errors import ConfigError

@@ -8,7 +8,7 @@ import pytest
 import mc
 from conftest import assert_agrees
 from mc.config import Table
-from mc.scattering import parse_scatterer
+from mc.scatterer_input import parse_scatterer
 from observables.analytic import point_contact as cf
 
 A = 10.0

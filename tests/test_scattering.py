@@ -13,7 +13,8 @@ import pytest
 from mc.cli import main
 from mc.config import Table
 from mc.errors import ConfigError
-from mc.scattering import parse_scatterer, sample_moments, sample_outgoing, total_cross_section
+from mc.scattering import sample_moments, sample_outgoing, total_cross_section
+from mc.scatterer_input import parse_scatterer
 from mc.scattering import phase_shifts as ps
 from mc.scattering.models import _legendre_series
 from observables.analytic import scattering as ref

@@ -2,8 +2,8 @@
 
 Python API::
 
-    from mc.scattering import parse_scatterer, sample_outgoing, total_cross_section
-    s = parse_scatterer(Table({"model": "hard_sphere", "radius": 1.5}, "scatterer"))
+    from mc.scattering import hard_sphere, sample_outgoing, total_cross_section
+    s = hard_sphere(1.5)                             # or a case's table: mc.scatterer_input.parse_scatterer
     s.sigma_tot, s.sigma_tr, s.phase_shifts, s.friedel_sum, s.spherical
     s.differential_cross_section(k_in, k_out); s.dcs(cos_gamma); s.amplitude(k_in, k_out)
     table = s.sampling_table()                      # one float64 array per scatterer
@@ -12,11 +12,11 @@ Python API::
     flat, offsets = pack_tables([s1.sampling_table(), s2.sampling_table()])  # many scatterers
     # in a kernel: sample_outgoing(flat[offsets[j]:offsets[j + 1]], kx, ky, kz, state)
 
-Reduced units hbar = m = k_F = 1; cross sections in 1/k_F^2.
+Reduced units hbar = m = k_F = 1; cross sections in 1/k_F^2.  The library reads no
+configuration: :mod:`mc.scatterer_input` turns a case's scatterer tables into these models.
 """
 
 from mc.scattering.models import (
-    MATERIAL_RS,
     MODELS,
     ClusterScatterer,
     Scatterer,
@@ -26,14 +26,12 @@ from mc.scattering.models import (
     from_phase_shifts,
     hard_sphere,
     isotropic,
-    parse_scatterer,
     screened_coulomb,
     square_well,
 )
 from mc.scattering.sampling import pack_tables, sample_moments, sample_outgoing, scattering_intensity, total_cross_section
 
 __all__ = [
-    "MATERIAL_RS",
     "MODELS",
     "ClusterScatterer",
     "Scatterer",
@@ -44,7 +42,6 @@ __all__ = [
     "hard_sphere",
     "isotropic",
     "pack_tables",
-    "parse_scatterer",
     "sample_moments",
     "sample_outgoing",
     "scattering_intensity",

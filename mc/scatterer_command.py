@@ -97,7 +97,7 @@ def plot_scatterer(scatterer, path: Path) -> Path:
 
 
 def run_scatterer_command(model: str, assignments: list[str], *, as_json: bool = False, plot: str | None = None) -> int:
-    from mc.scattering import parse_scatterer
+    from mc.scatterer_input import parse_scatterer
 
     if plot is not None and not str(plot).lower().endswith(".png"):
         raise ConfigError("--plot", f"must name a .png file, got {plot!r}")
