@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
+from geometry.jit import jit
 from mc.scattering.sampling import sample_outgoing, scattering_intensity, total_cross_section
 from mc.streams import history_stream, uniform
 
@@ -52,7 +52,7 @@ class Aperture:
         return math.hypot(x, y) + reach > self.radius
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def distance_to_plane(z, uz):
     """Distance to z = 0 along the flight, infinite if moving away from (or along) the plane."""
     if z * uz < 0.0:
@@ -60,7 +60,7 @@ def distance_to_plane(z, uz):
     return math.inf
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def distance_to_sphere_exit(x, y, z, ux, uy, uz, radius):
     """Distance to leave the ball |r| < radius from inside it (infinite for radius = inf)."""
     if radius == math.inf:
@@ -73,7 +73,7 @@ def distance_to_sphere_exit(x, y, z, ux, uy, uz, radius):
     return max(0.0, -b + math.sqrt(disc))
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def ball_interval(px, py, pz, ux, uy, uz, length, cx, cy, cz, ball_radius):
     """Parameters (t_in, t_out) of the part of the segment p + t u, 0 <= t <= length,
     inside the ball (centre c, radius); t_out <= t_in when it misses."""
@@ -89,7 +89,7 @@ def ball_interval(px, py, pz, ux, uy, uz, length, cx, cy, cz, ball_radius):
     return max(-b - root, 0.0), min(-b + root, length)
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def chord_in_ball(px, py, pz, ux, uy, uz, length, cx, cy, cz, ball_radius):
     """Length of the segment p + t u, 0 <= t <= length, inside the ball (centre c, radius)."""
     t_in, t_out = ball_interval(px, py, pz, ux, uy, uz, length, cx, cy, cz, ball_radius)
@@ -109,7 +109,7 @@ def hole_view(position, hole_radius: float) -> tuple[float, float, float]:
     return rho0, toward_centre, phi_max
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def lambert_disk_sample(state):
     """A point uniform on the unit disk by rejection; with uz = sqrt(1 - x^2 - y^2) it is a
     cosine-weighted (Lambertian) direction (Malley's method)."""
@@ -122,7 +122,7 @@ def lambert_disk_sample(state):
             return x, y, state
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def reflect_from_wall(ux, uy, uz, wall_kind, state):
     """New direction after hitting the wall while moving with uz (toward the plane).
 
@@ -159,7 +159,7 @@ def source_strength(kind: int, hole_radius: float, reservoir_radius: float) -> f
     return 2.0 * math.pi * reservoir_radius**2 * EMISSION_PER_AREA
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def about_axis(nx, ny, nz, x, y, along):
     """The vector with components (x, y, along) in an orthonormal frame whose third axis is n
     (Duff et al. 2017, branch-free frame)."""
@@ -175,7 +175,7 @@ def about_axis(nx, ny, nz, x, y, along):
     )
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def lambert_about(nx, ny, nz, state):
     """A direction cosine-distributed about the unit normal n."""
     x, y, state = lambert_disk_sample(state)
@@ -184,7 +184,7 @@ def lambert_about(nx, ny, nz, state):
     return ux, uy, uz, state
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def aperture_emission(hole_radius, side, state):
     """Equivalent source on the hole: uniform on the disk, Lambertian toward z * side > 0."""
     x, y, state = lambert_disk_sample(state)
@@ -193,7 +193,7 @@ def aperture_emission(hole_radius, side, state):
     return hole_radius * x, hole_radius * y, 0.0, ux, uy, uz, state
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def reservoir_emission(reservoir_radius, state):
     """Analog source: uniform on the left hemisphere |r| = R, z < 0, Lambertian inward."""
     x1, x2, state = lambert_disk_sample(state)  # Marsaglia: uniform on the sphere
@@ -276,7 +276,7 @@ class ScoreLayout:
         return self.impurities + IMPURITY_SCORES * self.n_impurities
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def score_probes(acc, offset, px, py, pz, ux, uy, uz, length, weight, centres, radii):
     for i in range(centres.shape[0]):
         chord = chord_in_ball(px, py, pz, ux, uy, uz, length, centres[i, 0], centres[i, 1], centres[i, 2], radii[i])
@@ -289,14 +289,14 @@ def score_probes(acc, offset, px, py, pz, ux, uy, uz, length, weight, centres, r
             acc[k + 3] += wl * uz
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _radius_at(px, py, ux, uy, t):
     x = px + t * ux
     y = py + t * uy
     return math.sqrt(x * x + y * y)
 
 
-@njit(cache=True)
+@jit()
 def score_mesh(acc, offset, px, py, pz, ux, uy, uz, length, weight, bounds, shape, times):
     """Split the segment at every cylinder rho = const and plane z = const it crosses and
     score each piece into the cell that contains its midpoint.  ``times`` is scratch
@@ -383,7 +383,7 @@ MAX_EVENTS = 100_000
 """Safety cap on surface and collision events per particle."""
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _leaves_hole_plane(x, y, z, uz, hole_radius):
     """-1 if a particle scattered by an impurity sitting in the hole (z = 0, on the right
     side by convention) leaves to the left, i.e. is backscattered through the hole."""
@@ -392,7 +392,7 @@ def _leaves_hole_plane(x, y, z, uz, hole_radius):
     return 0.0
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _secondary_crossings(x, y, z, ux, uy, uz, hole_radius, wall_kind, domain_radius, state):
     """Follow a particle scattered at an impurity at r = (x, y, z), z >= 0, without further
     collisions, and return its signed hole crossings."""
@@ -411,7 +411,7 @@ def _secondary_crossings(x, y, z, ux, uy, uz, hole_radius, wall_kind, domain_rad
     return crossings, state
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _score_moments(acc, offset, px, py, pz, ux, uy, uz, length, weight, centres, radii):
     """Track-length first moment about each impurity: sum w l and sum w l (midpoint - r0),
     whose ratio to R^2 V / 5 is the ball-averaged density gradient."""
@@ -429,7 +429,7 @@ def _score_moments(acc, offset, px, py, pz, ux, uy, uz, length, weight, centres,
             acc[k + 3] += wl * (pz + mid * uz - centres[i, 2])
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _collision_distance(x, y, z, ux, uy, uz, length, cx, cy, cz, table):
     """Distance along the flight to the impurity at c if the flight passes through its
     equivalent disk (area sigma_tot(u), normal to u, centred on c) before ``length``,
@@ -447,7 +447,7 @@ def _collision_distance(x, y, z, ux, uy, uz, length, cx, cy, cz, table):
     return math.nan
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _first_collision(x, y, z, ux, uy, uz, length, positions, tables, table_start, skip):
     """Earliest analog collision along the flight, skipping impurity ``skip``:
     (impurity index or -1, distance)."""
@@ -463,7 +463,7 @@ def _first_collision(x, y, z, ux, uy, uz, length, positions, tables, table_start
     return hit, t_hit
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _score_collision(acc, k, weight, ux, uy, uz, qx, qy, qz):
     """One scattering k -> q: a collision and the momentum transfer hbar (k - k') (Sorbello Eq. 20)."""
     acc[k] += weight
@@ -472,7 +472,7 @@ def _score_collision(acc, k, weight, ux, uy, uz, qx, qy, qz):
     acc[k + 3] += weight * (uz - qz)
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _follow(acc, x, y, z, ux, uy, uz, weight, state, hole_radius, wall_kind, domain_radius,
             mean_free_path, background_table, probe_centres, probe_radii, mesh_bounds, mesh_shape, times,
             positions, tables, table_start, moment_radii, analog, multiple, impurity_offset):
@@ -544,7 +544,7 @@ def _follow(acc, x, y, z, ux, uy, uz, weight, state, hole_radius, wall_kind, dom
     return state
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _incoming_direction(z0, rho0, toward_centre, phi_max, hole_radius, state):
     """A direction k of Omega0(r0) and its weight 1/p(k) (Sorbello Eq. 49).
 
@@ -574,7 +574,7 @@ def _incoming_direction(z0, rho0, toward_centre, phi_max, hole_radius, state):
     return -sin_beta * math.cos(angle), -sin_beta * math.sin(angle), cos_beta, weight, state
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _next_event(acc, k, z0, rho0, toward_centre, phi_max, hole_radius, table, state):
     """Variance-reduced scores of one impurity for one history (before the 1/4 pi^3 flux factor).
 
@@ -593,7 +593,7 @@ def _next_event(acc, k, z0, rho0, toward_centre, phi_max, hole_radius, table, st
     return state
 
 
-@njit(nogil=True, parallel=True, cache=True)  # see mc.batches: serial loop, parallel passes
+@jit(nogil=True, parallel=True)  # see mc.batches: serial loop, parallel passes
 def point_contact_histories(seed, first, count, source_kind, hole_radius, wall_kind, domain_radius,
                             mean_free_path, background_table, probe_centres, probe_radii, mesh_bounds, mesh_shape,
                             positions, tables, table_start, moment_radii, hole_views,

@@ -20,8 +20,8 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-from numba import njit
 
+from geometry.jit import jit
 from geometry.surfaces import Surface, surface_value
 
 AND, OR, NOT = -1, -2, -3
@@ -153,7 +153,7 @@ def stack_depth(tokens: list[int]) -> int:
     return deepest
 
 
-@njit(cache=True)
+@jit()
 def region_contains(tokens, start, end, surfaces, x, y, z, on_surface, sense_of_surface):
     """Is the point in the region whose postfix program is tokens[start:end]?"""
     if end == start:

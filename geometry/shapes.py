@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+from geometry.jit import jit
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def ball_interval(px, py, pz, ux, uy, uz, length, cx, cy, cz, ball_radius):
     """Parameters (t_in, t_out) of the part of the segment p + t u, 0 <= t <= length,
     inside the ball (centre c, radius); t_out <= t_in when it misses."""

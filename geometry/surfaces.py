@@ -25,7 +25,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+
+from geometry.jit import jit
 
 ROW = 8
 """Floats per surface row: [type, parameters...]."""
@@ -153,7 +154,7 @@ def _row(kind: int, *params: float) -> np.ndarray:
 # ------------------------------------------------------------------------------------ kernels
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _quadric(rows, s, x, y, z, ux, uy, uz):
     """Coefficients of f(p + t u) = a t^2 + 2 b t + c for the curved surfaces."""
     kind = int(rows[s, 0])
@@ -175,7 +176,7 @@ def _quadric(rows, s, x, y, z, ux, uy, uz):
             dx * dx + dy * dy - rho * rho)
 
 
-@njit(cache=True)
+@jit()
 def surface_value(rows, s, x, y, z):
     """f(r) of surface s: negative on the - side, positive on the + side."""
     kind = int(rows[s, 0])
@@ -187,7 +188,7 @@ def surface_value(rows, s, x, y, z):
     return c
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def surface_distance(rows, s, x, y, z, ux, uy, uz, on_surface):
     """Distance t > 0 along p + t u to the next crossing of the surface (inf if none).
 
@@ -237,7 +238,7 @@ def surface_distance(rows, s, x, y, z, ux, uy, uz, on_surface):
     return math.inf
 
 
-@njit(cache=True)
+@jit()
 def surface_normal(rows, s, x, y, z):
     """Unit normal grad f / |grad f| of surface s at a point of it (towards the + side)."""
     kind = int(rows[s, 0])

@@ -30,8 +30,8 @@ import math
 from pathlib import Path
 
 import numpy as np
-from numba import njit
 
+from geometry.jit import jit
 from mc.barriers import ChainPotential, placement_problem, sorted_chain
 from mc.batches import CHUNK, Simulation
 from mc.config import Table
@@ -49,7 +49,7 @@ _RANDOM_SALT = 0x5EED_C4A1
 """Stream offset of the random-chain generator (distinct from the histories' streams)."""
 
 
-@njit(nogil=True, parallel=True, cache=True)  # see mc.batches: serial loop, parallel passes
+@jit(nogil=True, parallel=True)  # see mc.batches: serial loop, parallel passes
 def chain_walk_kernel(seed, first, count, reflections):
     """Phase-randomised walks of ``count`` histories: scores (n_chunks, 1 + (N+1) + N).
 

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
-
+from geometry.jit import jit
 from mc.streams import uniform
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def unit_disk_point(state):
     """A point uniform on the unit disk by rejection; with z = sqrt(1 - x^2 - y^2) it is a
     cosine-weighted (Lambertian) direction about z (Malley's method)."""
@@ -25,7 +24,7 @@ def unit_disk_point(state):
             return x, y, state
 
 
-@njit(cache=True)
+@jit()
 def isotropic_direction(state):
     """A direction uniform on the unit sphere (Marsaglia 1972)."""
     x1, x2, state = unit_disk_point(state)
@@ -34,7 +33,7 @@ def isotropic_direction(state):
     return x1 * root, x2 * root, 1.0 - 2.0 * s, state
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def about_axis(nx, ny, nz, x, y, along):
     """The vector with components (x, y, along) in an orthonormal frame whose third axis is n
     (Duff et al. 2017, branch-free frame)."""
@@ -50,7 +49,7 @@ def about_axis(nx, ny, nz, x, y, along):
     )
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def lambert_about(nx, ny, nz, state):
     """A direction cosine-distributed about the unit vector n."""
     x, y, state = unit_disk_point(state)
@@ -59,7 +58,7 @@ def lambert_about(nx, ny, nz, state):
     return ux, uy, uz, state
 
 
-@njit(cache=True)
+@jit()
 def cone_about(nx, ny, nz, cos_polar, state):
     """A direction at polar cosine ``cos_polar`` about n with a uniform azimuth."""
     x, y, state = unit_disk_point(state)

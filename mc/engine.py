@@ -35,8 +35,8 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
 
+from geometry.jit import jit
 from geometry.model import (
     DIFFUSE,
     PARTIALLY_SPECULAR,
@@ -114,7 +114,7 @@ EngineModel = namedtuple("EngineModel", ["geometry", "tallies", "emitters", "imp
 # tuple of arrays to a function copies every array in it.
 
 
-@njit(cache=True)
+@jit()
 def _find_cell(tokens, cell_program, surfaces, x, y, z, on_surface, sense):
     for c in range(cell_program.shape[0]):
         if region_contains(tokens, cell_program[c, 0], cell_program[c, 1], surfaces, x, y, z, on_surface, sense):
@@ -122,7 +122,7 @@ def _find_cell(tokens, cell_program, surfaces, x, y, z, on_surface, sense):
     return -1
 
 
-@njit(cache=True)
+@jit()
 def _cell_at_birth(tokens, cell_program, surfaces, x, y, z, ux, uy, uz, on_surface):
     """The cell a particle born at r moving along u enters (on a surface: the side it moves to)."""
     sense = 0
@@ -132,7 +132,7 @@ def _cell_at_birth(tokens, cell_program, surfaces, x, y, z, ux, uy, uz, on_surfa
     return _find_cell(tokens, cell_program, surfaces, x, y, z, on_surface, sense)
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _nearest_surface(surfaces, tracked, x, y, z, ux, uy, uz, on_surface):
     t_min = math.inf
     hit = -1
@@ -145,7 +145,7 @@ def _nearest_surface(surfaces, tracked, x, y, z, ux, uy, uz, on_surface):
     return t_min, hit
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _free_path(mean_free_path, anisotropy, axis, medium, ux, uy, uz, state):
     """Distance to the next background collision: exponential with l(k) (inf if ballistic)."""
     length = mean_free_path[medium]
@@ -159,7 +159,7 @@ def _free_path(mean_free_path, anisotropy, axis, medium, ux, uy, uz, state):
     return -length * math.log(u), state
 
 
-@njit(cache=True)
+@jit()
 def _background_direction(law_offsets, law_tables, medium, ux, uy, uz, state):
     a, b = law_offsets[medium], law_offsets[medium + 1]
     if b > a:
@@ -167,7 +167,7 @@ def _background_direction(law_offsets, law_tables, medium, ux, uy, uz, state):
     return isotropic_direction(state)
 
 
-@njit(cache=True)
+@jit()
 def interface_reflection(law, rows, kinds, starts, widths, values, table_cos, table_reflection, index, mu):
     """R(cos theta = mu) of quantum interface ``index``: transfer matrix of its profile, or its table."""
     a, b = rows[index, 0], rows[index, 1]
@@ -181,7 +181,7 @@ def interface_reflection(law, rows, kinds, starts, widths, values, table_cos, ta
     return table_reflection[j] + t * (table_reflection[j + 1] - table_reflection[j])
 
 
-@njit(cache=True)
+@jit()
 def _boundary_at(surface_boundaries, boundary_program, tokens, surfaces, s, x, y, z):
     """The first boundary on surface s whose patch holds the point, or -1 (transmit)."""
     for b in range(surface_boundaries[s], surface_boundaries[s + 1]):
@@ -190,7 +190,7 @@ def _boundary_at(surface_boundaries, boundary_program, tokens, surfaces, s, x, y
     return -1
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _cross(geo, s, x, y, z, ux, uy, uz, cell, state):
     """What surface s does to a particle arriving at r: (u', cell', outcome, reservoir, u.n, state)."""
     b = _boundary_at(geo.surface_boundaries, geo.boundary_program, geo.tokens, geo.surfaces, s, x, y, z)
@@ -219,7 +219,7 @@ def _cross(geo, s, x, y, z, ux, uy, uz, cell, state):
     return ux, uy, uz, new_cell, TRANSMITTED if new_cell >= 0 else LOST_AT_SURFACE, -1, un, state
 
 
-@njit(cache=True)
+@jit()
 def trace(geo, x, y, z, ux, uy, uz, cell, on_surface, max_events, state):
     """Follow a particle without scoring and return (its fate, state): the reservoir it ends in,
     FATE_STOPPED, FATE_DROPPED (event cap) or FATE_LOST (outside every cell)."""
@@ -259,7 +259,7 @@ def trace(geo, x, y, z, ux, uy, uz, cell, on_surface, max_events, state):
 # ------------------------------------------------------------------------------ impurities
 
 
-@njit(cache=True)
+@jit()
 def _crossing_distance(position, tables, table_start, disk_radius, i, x, y, z, ux, uy, uz, length):
     """Distance to impurity i if the flight crosses its equivalent disk (area sigma_tot(u), normal
     to u) before ``length``, else NaN."""
@@ -278,7 +278,7 @@ def _crossing_distance(position, tables, table_start, disk_radius, i, x, y, z, u
     return math.nan
 
 
-@njit(cache=True)
+@jit()
 def _score_collision(acc, k, weight, ux, uy, uz, qx, qy, qz):
     """One scattering k -> q: a collision and the momentum transfer hbar (k - k') (Sorbello Eq. 20)."""
     acc[k + COLLISIONS] += weight
@@ -287,7 +287,7 @@ def _score_collision(acc, k, weight, ux, uy, uz, qx, qy, qz):
     acc[k + IMPURITY_MOMENTUM_X + 2] += weight * (uz - qz)
 
 
-@njit(cache=True)
+@jit()
 def _disk_direction(view, state):
     """An incoming direction k through an opening disk seen from r0, and its weight 1/p(k).
 
@@ -317,7 +317,7 @@ def _disk_direction(view, state):
     return -sin_beta * math.cos(angle), -sin_beta * math.sin(angle), cos_beta, weight, state
 
 
-@njit(cache=True)
+@jit()
 def next_events(acc, geo, tal, imp, phys, state):
     """Next-event scores of every impurity that asks for them, for one history; returns
     (1 if a trace hit the event cap, state).  One call per history: the model's arrays
@@ -330,7 +330,7 @@ def next_events(acc, geo, tal, imp, phys, state):
     return dropped, state
 
 
-@njit(cache=True)
+@jit()
 def _next_event(acc, geo, tal, imp, phys, i, state):
     """Next-event scores of impurity i (see the module docstring)."""
     view = imp.sampling[i]
@@ -386,7 +386,7 @@ def _next_event(acc, geo, tal, imp, phys, i, state):
 # ------------------------------------------------------------------------------ the history loop
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_surface, state, pending, touched,
                times):
     """Follow one particle to its end, scoring every segment and surface event; returns (fate, state).
@@ -501,14 +501,14 @@ def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_s
     return fate, state
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _bank(bank, n, x, y, z, ux, uy, uz, weight, on_surface, cell):
     bank[n, 0], bank[n, 1], bank[n, 2] = x, y, z
     bank[n, 3], bank[n, 4], bank[n, 5] = ux, uy, uz
     bank[n, 6], bank[n, 7], bank[n, 8] = weight, on_surface, cell
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _bulk_incident(acc, geo, tal, imp, emitters, e, bank, n_bank, state):
     """Sorbello Eq. 1 incident on the impurity of emitter e: score the collision, bank the scattered (+)
     and shadow (-) electrons leaving the complex."""
@@ -529,7 +529,7 @@ def _bulk_incident(acc, geo, tal, imp, emitters, e, bank, n_bank, state):
     return n_bank + 2, state
 
 
-@njit(nogil=True, cache=True)
+@jit(nogil=True)
 def engine_histories(seed, first, count, chunk, model):
     """Scores (n_chunks, n_scores) of histories first .. first+count-1, one row per ``chunk`` histories."""
     model = borrow(model)

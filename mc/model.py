@@ -21,8 +21,8 @@ import numpy as np
 from geometry.model import Geometry
 from geometry.regions import Region
 from geometry.shapes import disk_view
-from geometry.surfaces import Surface
 from geometry.sphere import sphere_quadrature
+from geometry.surfaces import Surface
 from mc.batches import CHUNK, Simulation
 from mc.engine import (
     FIND_CELL,

@@ -45,11 +45,11 @@ from mc import barriers
 from mc.model import TransportModel, engine_simulation
 from mc.sources import BULK_LAW, STATES, PlaneEmitter
 from mc.transfer_matrix import as_arrays
+from observables.analytic.point_contact import DENSITY_OF_STATES
 from observables.analytic.slab import ballistic_references, bulk_references
 from observables.statistics import batch_estimate, figure_of_merit, function_estimate
 from observables.tables import ResultRows
 from observables.tallies import SURFACE_MOMENTUM_X, TRACK_LENGTH, CartesianMesh
-from observables.analytic.point_contact import DENSITY_OF_STATES
 
 TALLY_KINDS = ("potential_drop", "current", "wind_force", "resistivity", "resistivity_reservoir")
 

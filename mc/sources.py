@@ -31,8 +31,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
+from geometry.jit import jit
 from mc.directions import lambert_about, unit_disk_point
 from mc.streams import uniform
 
@@ -143,7 +143,7 @@ def emitter_rows(emitters, reservoir_index, surface_index, birth_cell) -> np.nda
     return rows
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _planar_direction(law, direction, state):
     """Direction about +-z by the emitter's law and the factor its weight takes."""
     if law == LAMBERT:
@@ -158,7 +158,7 @@ def _planar_direction(law, direction, state):
     return x * s, y * s, direction * mu, factor, state
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def emit(rows, e, state):
     """One particle of reservoir or opening emitter e: position, direction, weight."""
     kind = int(rows[e, 0])

@@ -10,7 +10,8 @@ thread or process count.  The state is a plain ``uint64`` passed by value:
 """
 
 import numpy as np
-from numba import njit
+
+from geometry.jit import jit
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MUL1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -19,7 +20,7 @@ _STREAM_SALT = np.uint64(0xD1B54A32D192ED03)
 _TO_UNIT = 2.0**-53
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def mix64(z):
     """SplitMix64 finaliser: a bijective avalanche hash of a uint64."""
     z = (z ^ (z >> np.uint64(30))) * _MUL1
@@ -27,13 +28,13 @@ def mix64(z):
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def history_stream(seed, history):
     """Initial state of the stream of history ``history`` under ``seed``."""
     return mix64(mix64(np.uint64(seed) ^ _STREAM_SALT) + np.uint64(history) * _GOLDEN)
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def uniform(state):
     """One uniform deviate in the open interval (0, 1) and the advanced state."""
     state = state + _GOLDEN

@@ -43,13 +43,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from geometry.jit import jit
 
 DELTA = 0
 LAYER = 1
 
 
-@njit(cache=True)
+@jit()
 def psi_matrix(k2, kind, width, value):
     """Real (psi, psi') transfer matrix (p00, p01, p10, p11) across one element at energy k2/2."""
     if kind == DELTA:
@@ -68,7 +69,7 @@ def psi_matrix(k2, kind, width, value):
     return 1.0, width, 0.0, 1.0
 
 
-@njit(cache=True)
+@jit()
 def plane_wave_matrix(k, kind, start, width, value):
     """Matrix (m00, m01, m10, m11) mapping absolute-phase plane-wave coefficients (A, B) across one element."""
     p00, p01, p10, p11 = psi_matrix(k * k, kind, width, value)
@@ -100,7 +101,7 @@ def plane_wave_matrix(k, kind, start, width, value):
     )
 
 
-@njit(cache=True)
+@jit()
 def profile_matrix(k, kinds, starts, widths, values):
     """Total plane-wave matrix M = M_N ... M_1 of a profile (tuple m00, m01, m10, m11)."""
     m00 = complex(1.0, 0.0)
@@ -117,14 +118,14 @@ def profile_matrix(k, kinds, starts, widths, values):
     return m00, m01, m10, m11
 
 
-@njit(cache=True)
+@jit()
 def profile_reflection(k, kinds, starts, widths, values):
     """Reflection probability R(k) = |M_10 / M_11|^2 of a profile for a wave incident from the left."""
     m00, m01, m10, m11 = profile_matrix(k, kinds, starts, widths, values)
     return (abs(m10) / abs(m11)) ** 2
 
 
-@njit(cache=True)
+@jit()
 def profile_reflection_many(ks, kinds, starts, widths, values):
     """R(k) for an array of wave numbers (quadratures, plots)."""
     out = np.empty(ks.shape[0])
@@ -133,7 +134,7 @@ def profile_reflection_many(ks, kinds, starts, widths, values):
     return out
 
 
-@njit(cache=True)
+@jit()
 def profile_amplitudes(k, kinds, starts, widths, values):
     """Amplitudes of the left-incident scattering state around every element (Sorbello Eq. 35).
 

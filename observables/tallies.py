@@ -36,8 +36,8 @@ from collections import namedtuple
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
+from geometry.jit import jit
 from geometry.shapes import ball_interval
 
 BALL_COLUMNS = 7
@@ -262,7 +262,7 @@ def tally_arrays(layout: TallyLayout, balls=(), cylindrical=(), cartesian=(), su
     )
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _score_ball_piece(acc, k, moments, weight, px, py, pz, ux, uy, uz, t_a, t_b, cx, cy, cz):
     wl = weight * (t_b - t_a)
     acc[k + TRACK_LENGTH] += wl
@@ -276,7 +276,7 @@ def _score_ball_piece(acc, k, moments, weight, px, py, pz, ux, uy, uz, t_a, t_b,
         acc[k + MOMENT_X + 2] += wl * (pz + mid * uz - cz)
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def score_balls(acc, balls, px, py, pz, ux, uy, uz, length, weight):
     """Track length, current and first moment of the segment p + t u (0 <= t <= length) in every ball/shell."""
     for i in range(balls.shape[0]):
@@ -303,14 +303,14 @@ def score_balls(acc, balls, px, py, pz, ux, uy, uz, length, weight):
         _score_ball_piece(acc, k, moments, weight, px, py, pz, ux, uy, uz, t_a, t_b, cx, cy, cz)
 
 
-@njit(cache=True)
+@jit()
 def _radius_at(px, py, ux, uy, t):
     x = px + t * ux
     y = py + t * uy
     return math.sqrt(x * x + y * y)
 
 
-@njit(cache=True)
+@jit()
 def score_cylindrical_mesh(acc, offset, px, py, pz, ux, uy, uz, length, weight, rho_max, z_min, z_max,
                            n_rho, n_z, times):
     """Split the segment at every cylinder rho = const and plane z = const it crosses and score each
@@ -388,7 +388,7 @@ def score_cylindrical_mesh(acc, offset, px, py, pz, ux, uy, uz, length, weight, 
         rho_a = rho_b
 
 
-@njit(cache=True)
+@jit()
 def _axis_start(p, u, t0, lo, hi, n):
     """Voxel index at the entry point, parameter of the next plane crossing and its spacing."""
     if n == 1 or u == 0.0:
@@ -399,7 +399,7 @@ def _axis_start(p, u, t0, lo, hi, n):
     return i, max((plane - p) / u, t0), width / abs(u)
 
 
-@njit(cache=True)
+@jit()
 def score_cartesian_mesh(acc, offset, px, py, pz, ux, uy, uz, length, weight, lower, upper, shape):
     """Walk the segment through the voxels it crosses (Amanatides-Woo) and score each piece."""
     t0, t1 = 0.0, length

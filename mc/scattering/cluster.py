@@ -28,16 +28,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 from scipy.special import spherical_jn, spherical_yn
 
+from geometry.jit import jit
 from mc.scattering.sampling import HEADER, KIND_CLUSTER, spherical_harmonics
 
 CLUSTER_L_MAX = 8
 """Largest partial wave a cluster member may carry (members are truncated at |sin delta_l| < 1e-10)."""
 
 
-@njit(cache=True)
+@jit()
 def _harmonics_at(points, l_max):
     n_lm = (l_max + 1) * (l_max + 1)
     out = np.empty((points.shape[0], n_lm), dtype=np.complex128)

@@ -31,10 +31,11 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
 from scipy.fft import dst
 from scipy.optimize import brentq
 from scipy.special import spherical_jn, spherical_yn
+
+from geometry.jit import jit
 
 KF_A0_RS = (9.0 * math.pi / 4.0) ** (1.0 / 3.0)
 """k_F a_0 r_s = (9 pi / 4)^(1/3) for the free-electron gas."""
@@ -139,7 +140,7 @@ def _riccati_tables(l_max: int, r_max: float, step: float):
     return r, np.ascontiguousarray(jhat), np.ascontiguousarray(nhat)
 
 
-@njit(cache=True)
+@jit()
 def _vpm_rk4(u_half, jhat, nhat, step):
     """RK4 of Calogero's phase equation (k = 1) for every l; u_half = U(r) on the half-step grid."""
     n_l = jhat.shape[0]

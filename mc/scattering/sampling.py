@@ -42,8 +42,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from geometry.jit import jit
 from mc.streams import history_stream, uniform
 
 KIND_ISOTROPIC = 0
@@ -56,7 +56,7 @@ RECORD = 8
 # ---------------------------------------------------------------- geometry helpers
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _azimuth(state):
     """cos(phi), sin(phi) of a uniform azimuth: a uniform point (x, y) of the unit disc by rejection,
     cos(phi) = (x^2 - y^2)/r^2, sin(phi) = 2xy/r^2 (the doubled angle of a uniform angle is uniform)."""
@@ -71,7 +71,7 @@ def _azimuth(state):
             return (x * x - y * y) * inv, 2.0 * x * y * inv, state
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def rotate(kx, ky, kz, mu, cphi, sphi):
     """Unit vector at polar cosine mu and azimuth phi about the unit vector (kx, ky, kz)."""
     s = math.sqrt(max(0.0, 1.0 - mu * mu))
@@ -91,7 +91,7 @@ def rotate(kx, ky, kz, mu, cphi, sphi):
 # ---------------------------------------------------------------- spherical: |f(mu)|^2
 
 
-@njit(cache=True)
+@jit()
 def legendre_intensity(table, n_l, mu):
     """|f(mu)|^2, f = sum_l c_l P_l(mu) with c_l = (2l+1) a_l and the Bonnet factors read from the table."""
     base = HEADER + 3
@@ -121,10 +121,10 @@ def records_start(n_l):
     return start + (-start) % RECORD
 
 
-records_start_jit = njit(cache=True, inline="always")(records_start)
+records_start_jit = jit(inline="always")(records_start)
 
 
-@njit(cache=True)
+@jit()
 def intensity_grid(a_re, a_im, mu):
     """|sum_l (2l+1) a_l P_l(mu)|^2 on an array of mu (Bonnet recursion, as :func:`legendre_intensity`)."""
     n_l = a_re.shape[0]
@@ -158,7 +158,7 @@ def intensity_grid(a_re, a_im, mu):
     return out
 
 
-@njit(cache=True, inline="always")
+@jit(inline="always")
 def _sample_mu(table, state):
     n_l = int(table[HEADER])
     n_cells = int(table[HEADER + 1])
@@ -192,7 +192,7 @@ def _sample_mu(table, state):
 # ---------------------------------------------------------------- cluster: f(k, k')
 
 
-@njit(cache=True)
+@jit()
 def spherical_harmonics(x, y, z, l_max, out):
     """Complex Y_lm(r_hat) (Condon–Shortley phase, as scipy.special.sph_harm_y) into out[l^2+l+m]."""
     xy = complex(x, y)
@@ -219,7 +219,7 @@ def spherical_harmonics(x, y, z, l_max, out):
             out[l * l + l - m] = sign * v.conjugate()
 
 
-@njit(cache=True)
+@jit()
 def cluster_incoming(table, kx, ky, kz):
     """b = M . in(k): outgoing-wave coefficients of every site for incident direction k."""
     n_sites = int(table[HEADER])
@@ -250,7 +250,7 @@ def cluster_incoming(table, kx, ky, kz):
     return b
 
 
-@njit(cache=True)
+@jit()
 def cluster_amplitude_from(table, b, qx, qy, qz, ylm):
     """f(k, k') = (1/k) sum_{site,L} e^{-i k k'.R} (-i)^(l+1) Y_L(k') b_{site,L}."""
     n_sites = int(table[HEADER])
@@ -275,7 +275,7 @@ def cluster_amplitude_from(table, b, qx, qy, qz, ylm):
     return total / k
 
 
-@njit(cache=True)
+@jit()
 def cluster_bound(table, b):
     """Upper bound of |f(k, k')| over k' (Cauchy–Schwarz per (site, l) with the addition theorem)."""
     n_sites = int(table[HEADER])
@@ -292,7 +292,7 @@ def cluster_bound(table, b):
     return total / table[3]
 
 
-@njit(cache=True)
+@jit()
 def cluster_amplitude(table, kx, ky, kz, qx, qy, qz):
     """Complex f(k -> k') of a cluster table, unit vectors in (reduced units, 1/k_F)."""
     b = cluster_incoming(table, kx, ky, kz)
@@ -304,7 +304,7 @@ def cluster_amplitude(table, kx, ky, kz, qx, qy, qz):
 # ---------------------------------------------------------------- the public kernels
 
 
-@njit(cache=True)
+@jit()
 def total_cross_section(table, kx, ky, kz):
     """sigma_tot(k) in 1/k_F^2; for a cluster (4 pi / k) Im f(k, k) (optical theorem, SPEC §3)."""
     kind = int(table[0])
@@ -314,7 +314,7 @@ def total_cross_section(table, kx, ky, kz):
     return 4.0 * math.pi / table[3] * f.imag
 
 
-@njit(cache=True)
+@jit()
 def _sample_cluster(table, kx, ky, kz, state):
     """Cluster: rejection from the isotropic density under the bound of :func:`cluster_bound`."""
     b = cluster_incoming(table, kx, ky, kz)
@@ -336,7 +336,7 @@ def _sample_cluster(table, kx, ky, kz, state):
             return qx, qy, qz, state
 
 
-@njit(cache=True)
+@jit()
 def scattering_intensity(table, kx, ky, kz, qx, qy, qz):
     """|f(k -> q)|^2 in 1/k_F^2 for any scatterer table (unit vectors in)."""
     kind = int(table[0])
@@ -348,7 +348,7 @@ def scattering_intensity(table, kx, ky, kz, qx, qy, qz):
     return legendre_intensity(table, int(table[HEADER]), kx * qx + ky * qy + kz * qz)
 
 
-@njit(cache=True)
+@jit()
 def sample_outgoing(table, kx, ky, kz, state):
     """Outgoing unit vector drawn from |f(k -> k')|^2 / sigma_tot(k); returns (kx2, ky2, kz2, state)."""
     kind = int(table[0])
@@ -364,7 +364,7 @@ def sample_outgoing(table, kx, ky, kz, state):
     return qx, qy, qz, state
 
 
-@njit(cache=True)
+@jit()
 def cluster_amplitudes(table, k_in, k_out):
     """f(k_in[i] -> k_out[i]) for arrays of unit vectors of shape (N, 3)."""
     n = k_in.shape[0]
@@ -398,7 +398,7 @@ def pack_tables(tables) -> tuple[np.ndarray, np.ndarray]:
 # ---------------------------------------------------------------- table construction helpers
 
 
-@njit(cache=True)
+@jit()
 def alias_table(weights):
     """Walker/Vose alias table: (threshold, alias) so that cell i is drawn with probability w_i / sum w."""
     n = weights.shape[0]
@@ -440,7 +440,7 @@ def alias_table(weights):
     return threshold, alias
 
 
-@njit(cache=True)
+@jit()
 def sample_moments(table, kx, ky, kz, seed, count):
     """Sum over ``count`` draws of (k'x, k'y, k'z, mu, mu^2), mu = k.k' (one stream per 2048 draws)."""
     sums = np.zeros(5)
