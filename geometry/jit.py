@@ -1,12 +1,13 @@
 """The one decorator of every emmc kernel: numba's ``njit`` with an on-disk cache keyed on emmc's sources.
 
 numba stamps a cached kernel with the source of the file that defines it only.
-A kernel that inlines a function from another file (the engine inlines
-surfaces, tallies and samplers) would then load stale machine code after that
-other file changed.  :func:`jit` registers, once, cache locators that add a
-digest of every ``.py`` file of the ``geometry``, ``mc`` and ``observables``
-packages to the stamp of emmc's own kernels, so any change to them recompiles
-(an installed package never changes, so users pay nothing for this).
+A kernel that inlines a function or a constant from another file (the engine
+inlines surfaces, tallies, samplers and the codes of geometry.model) would then
+load stale machine code after that other file changed.  :func:`jit` registers,
+once, cache locators that add a digest of the kernel sources to the stamp of
+emmc's own kernels: every file that defines kernels, and every emmc module
+those import from, transitively.  Any change to them recompiles; a change elsewhere
+(the command line, tables, references) does not.
 
 It lives here, at the bottom of the import graph, because every package with
 kernels may import ``geometry`` and ``geometry`` imports nothing of emmc.
@@ -14,6 +15,7 @@ kernels may import ``geometry`` and ``geometry`` imports nothing of emmc.
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 from pathlib import Path
@@ -25,14 +27,56 @@ PACKAGES = ("geometry", "mc", "observables")
 _ROOT = Path(__file__).resolve().parents[1]
 
 
+def _module_file(module: str) -> Path | None:
+    base = _ROOT.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _emmc_imports(path: Path) -> set[Path]:
+    """The emmc source files a file imports from (``from mc.x import y`` may name module mc.x.y)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        for name in names:
+            if name.split(".")[0] in PACKAGES and (file := _module_file(name)) is not None:
+                found.add(file)
+    return found
+
+
+def _defines_kernels(path: Path) -> bool:
+    """Does the file compile code: import this module's decorator or numba's extension API?"""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module in ("geometry.jit", "numba.extending"):
+            return True
+    return False
+
+
+def kernel_sources() -> list[Path]:
+    """Files that define kernels, and the emmc files they import from, transitively."""
+    pending = [p for package in PACKAGES for p in (_ROOT / package).rglob("*.py") if _defines_kernels(p)]
+    seen: set[Path] = set()
+    while pending:
+        path = pending.pop()
+        if path not in seen:
+            seen.add(path)
+            pending.extend(_emmc_imports(path) - seen)
+    return sorted(seen)
+
+
 @functools.lru_cache(maxsize=None)
 def sources_digest() -> str:
-    """SHA-256 of the paths and contents of every source file of the kernel packages."""
+    """SHA-256 of the paths and contents of the kernel sources (:func:`kernel_sources`)."""
     digest = hashlib.sha256()
-    for package in PACKAGES:
-        for path in sorted((_ROOT / package).rglob("*.py")):
-            digest.update(str(path.relative_to(_ROOT)).encode())
-            digest.update(path.read_bytes())
+    for path in kernel_sources():
+        digest.update(str(path.relative_to(_ROOT)).encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 

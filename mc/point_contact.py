@@ -580,8 +580,8 @@ class References:
 
         def compute():
             rho_edges, z_edges = mesh.rho_edges, mesh.z_edges
-            density = closed_form.annulus_average(lambda r, z: closed_form.excess_density(r, z, a), rho_edges, z_edges)
-            j_rho, j_z = closed_form.annulus_average(lambda r, z: closed_form.current_density(r, z, a), rho_edges, z_edges)
+            density = closed_form.annulus_average(lambda r, z: closed_form.excess_density(r, z, a), rho_edges, z_edges, a)
+            j_rho, j_z = closed_form.annulus_average(lambda r, z: closed_form.current_density(r, z, a), rho_edges, z_edges, a)
             return density, j_rho, j_z
 
         return self.get("mesh", compute)
