@@ -605,8 +605,9 @@ class References:
 def _check_diagnostics(case, scores, layout) -> None:
     diagnostics = layout.read(scores, "diagnostics").sum(axis=0)
     if diagnostics[DROPPED] > 0:
-        raise ConfigError("histories", f"{int(diagnostics[DROPPED])} histories reached the cap of {MAX_EVENTS:.0e} "
-                                       f"events per particle; results that would miss them are refused")
+        raise ConfigError("histories", f"{int(diagnostics[DROPPED])} histories reached the cap on surface and collision "
+                                       f"events per particle (mc.model.MAX_EVENTS); results that would miss them are "
+                                       f"refused")
     if diagnostics[LOST] > 0:
         raise ConfigError("geometry", f"{int(diagnostics[LOST])} particles left every cell (lost): the geometry "
                                       f"has a gap; results refused")

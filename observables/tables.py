@@ -149,7 +149,7 @@ class ResultRows:
 
     def frame(self) -> pd.DataFrame:
         frames = [pd.DataFrame(part) for part in self.parts]
-        return results_frame(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
+        return flag_unscored(results_frame(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()))
 
 
 def results_frame(rows) -> pd.DataFrame:
@@ -159,6 +159,28 @@ def results_frame(rows) -> pd.DataFrame:
     extra = [c for c in frame.columns if c not in REQUIRED_COLUMNS]
     frame = frame[REQUIRED_COLUMNS + extra]
     frame["component"] = frame["component"].fillna("").astype(str)
+    return frame
+
+
+UNSCORED = "unscored"
+"""``flag`` of a Monte Carlo estimate that no history contributed to."""
+
+
+def flag_unscored(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mark estimates that nothing scored (0 with a zero batch spread): not known to be zero.
+
+    An exact estimator (zero variance by construction) keeps stderr 0 with a non-zero value,
+    and an exact zero that equals its reference stays; a tally that no history reached reads
+    0 +- 0, which would claim an exact zero.  Its stderr becomes NaN and the ``flag`` column
+    says "unscored"."""
+    if frame.empty or "value" not in frame:
+        return frame
+    unscored = (frame["value"] == 0.0) & (frame["stderr"] == 0.0) & ~(frame["reference"] == 0.0)
+    if unscored.any():
+        frame = frame.copy()
+        frame.loc[unscored, "stderr"] = np.nan
+        flags = frame["flag"] if "flag" in frame else pd.Series("", index=frame.index, dtype=object)
+        frame["flag"] = flags.where(~unscored, UNSCORED)
     return frame
 
 

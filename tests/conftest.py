@@ -52,12 +52,43 @@ def assert_agrees(frame, limit=4.0):
 
 
 def assert_thread_invariant(case):
-    """The same seed gives bit-identical values and errors with 1 and with 2 threads (SPEC §5)."""
+    """The same seed gives bit-identical values and errors with 1 and with 2 threads (SPEC §5), and
+    the two-thread run really ran kernel calls on two threads (a batch smaller than two chunks of
+    histories never reaches the pool, and the test would prove nothing)."""
+    import dataclasses
+    import threading
+    from unittest import mock
+
     import numpy as np
 
     import mc
+    from mc import execution
 
-    one = mc.run(case, threads=1)
-    two = mc.run(case, threads=2)
+    threads_seen: set[int] = set()
+    original = execution.system_module
+
+    class Spy:
+        def __init__(self, module):
+            self.module = module
+
+        def __getattr__(self, name):
+            return getattr(self.module, name)
+
+        def prepare(self, case):
+            simulation = self.module.prepare(case)
+            kernel = simulation.kernel
+
+            def spied(first, count):
+                if count > 0:
+                    threads_seen.add(threading.get_ident())
+                return kernel(first, count)
+
+            return dataclasses.replace(simulation, kernel=spied)
+
+    with mock.patch.object(execution, "system_module", lambda kind: Spy(original(kind))):
+        one = mc.run(case, threads=1)
+        threads_seen.clear()
+        two = mc.run(case, threads=2)
+    assert len(threads_seen) >= 2, "the two-thread run used one thread: make each batch at least two chunks long"
     np.testing.assert_array_equal(one["value"].to_numpy(), two["value"].to_numpy())
     np.testing.assert_array_equal(one["stderr"].to_numpy(), two["stderr"].to_numpy())

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import mc
-from conftest import assert_agrees
+from conftest import assert_agrees, assert_thread_invariant
 from mc.config import Table
 from mc.scatterer_input import parse_scatterer
 from observables.analytic import bulk as analytic
@@ -113,3 +113,7 @@ def test_landauer_dipole_strength_is_sigma_tr_over_4pi():
     data["tallies"] = [{"kind": "density_dipole", "shell": [30.0, 3.0]}]
     with pytest.raises(mc.ConfigError, match="tallies\\[0\\].shell: must be \\[r_inner, r_outer\\]"):
         mc.parse_case(data)
+
+
+def test_bulk_results_do_not_depend_on_thread_count(examples_dir):
+    assert_thread_invariant(mc.load_case(examples_dir / "bulk_boltzmann.toml", histories=30_000, batches=4))

@@ -154,4 +154,4 @@ def test_coherent_localisation_rate_random_phase():
 
 
 def test_walk_independent_of_thread_count():
-    assert_thread_invariant(mc.load_case(EXAMPLE, histories=20_000))
+    assert_thread_invariant(mc.load_case(EXAMPLE, histories=20_000, batches=4))

@@ -126,7 +126,7 @@ def test_diffuse_wall_keeps_the_ballistic_solution():
 
 
 def test_results_do_not_depend_on_thread_count():
-    assert_thread_invariant(mc.parse_case(case_dict("reservoir", histories=30_000, reservoir_radius=25.0)))
+    assert_thread_invariant(mc.parse_case(case_dict("reservoir", histories=30_000, reservoir_radius=25.0), batches=4))
 
 
 def test_stderr_shrinks_as_inverse_sqrt_histories():
@@ -136,3 +136,27 @@ def test_stderr_shrinks_as_inverse_sqrt_histories():
     ratio = (small[rows].stderr.values / large[rows].stderr.values)
     # sqrt(16) = 4; the batch estimate of a stderr scatters by ~1/sqrt(2 * 19) = 16 %
     assert 0.75 * 4 < np.median(ratio) < 1.25 * 4
+
+
+def test_probes_straddling_the_opening_with_the_equivalent_source():
+    # the +1 baseline of the left half-space fills only the part of each ball below the plane
+    probes = [[0, 0, 0.0], [3.0, 0, 0.5], [0, 0, -0.8]]
+    tallies = [{"kind": "density", "probes": probes, "probe_radius": 2.0}]
+    frame = mc.run(mc.parse_case(case_dict("aperture", histories=40_000, tallies=tallies, seed=4)))
+    assert_agrees(frame)
+    centre = frame[(frame.observable == "density") & (frame.z == 0.0)].iloc[0]
+    assert centre.reference == pytest.approx(0.5, abs=1e-6) and abs(centre.value - 0.5) < 4 * centre.stderr
+
+
+def test_a_history_cut_by_the_event_cap_refuses_the_results():
+    from mc.batches import run_batches
+    from mc.model import engine_simulation
+    from mc.point_contact import References, results, transport_model
+
+    case = mc.parse_case(case_dict("reservoir", histories=2_000, reservoir_radius=25.0, wall="diffuse"))
+    model, plan = transport_model(case.model)
+    model.max_events = 1  # every particle needs two events: the screen (or the hole) and a reservoir
+    simulation = engine_simulation("cap", 1, model, lambda b, layout: results(case, plan, References(case.model), b, layout))
+    batches = run_batches(simulation.kernel, 2_000, 2, chunk=simulation.chunk)
+    with pytest.raises(mc.ConfigError, match=r"histories: \d+ histories reached the cap on surface and collision events"):
+        simulation.finalize(batches)

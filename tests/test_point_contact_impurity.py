@@ -214,3 +214,36 @@ def test_impurity_tally_without_impurities_and_first_order_estimator_with_multip
     with pytest.raises(mc.ConfigError, match="transport.multiple_scattering"):
         mc.parse_case({"geometry": {"kind": "aperture", "radius": A}, "transport": {"multiple_scattering": True},
                        "impurities": [{"position": [0, 0, 2], "scatterer": ISOTROPIC}], "tallies": [{"kind": "wind_force"}]})
+
+
+def test_scatterers_reaching_across_walls_or_the_screen_are_refused_or_exact():
+    big = {"model": "hard_sphere", "radius": 5.0}
+    # the analog disk (radius 7) reaches across the screen plane: refused with either source
+    with pytest.raises(mc.ConfigError, match="the analog estimator needs"):
+        impurity_case([((0, 0, 3.0), big)], estimator="analog", source="reservoir")
+    # the point scatterer of the next-event estimator sees the distribution at r0: exact there
+    frame = mc.run(impurity_case([((0, 0, 3.0), big)], estimator="next_event", histories=20_000))
+    assert_agrees(frame[frame.observable.isin(["wind_force", "collision_rate", "backscatter_current"])])
+    # a sphere of radius 30 reaches the wall itself
+    with pytest.raises(mc.ConfigError, match="reaches a wall"):
+        impurity_case([((0, 0, 3.0), {"model": "hard_sphere", "radius": 30.0})], estimator="next_event")
+
+
+def test_impurity_next_to_the_rim_has_a_finite_reference():
+    tiny = {"model": "isotropic", "cross_section": 1e-6}
+    frame = mc.run(impurity_case([((A, 0, 0.01), tiny), ((A - 1e-3, 0, 1e-4), tiny)], histories=40_000))
+    rows = frame[frame.observable.isin(["wind_force", "collision_rate", "backscatter_current"])]
+    assert np.all(np.isfinite(rows.reference))
+    assert_agrees(rows)
+
+
+def test_an_estimate_nothing_scored_says_so():
+    weak = {"model": "isotropic", "cross_section": 1e-9}
+    frame = mc.run(impurity_case([((0, 0, 5.0), weak)], estimator="analog", histories=2_000))
+    rate = frame[frame.observable == "collision_rate"].iloc[0]
+    assert rate.value == 0.0 and np.isnan(rate.stderr) and rate.flag == "unscored"
+
+
+def test_overlapping_impurities_under_multiple_scattering_are_refused():
+    with pytest.raises(mc.ConfigError, match="impurities\\[1\\].position: overlaps impurities\\[0\\]"):
+        impurity_case([((0, 0, 5.0), ISOTROPIC), ((0.5, 0, 5.0), ISOTROPIC)], estimator="analog", multiple=True)

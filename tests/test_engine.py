@@ -1,0 +1,301 @@
+"""The one engine's parts: surfaces, regions, boundary conditions, track-length scorers, the tally layout."""
+
+import math
+
+import numpy as np
+import pytest
+
+from geometry.model import (
+    PROFILE_LAW,
+    TABLE_LAW,
+    Diffuse,
+    Geometry,
+    PartiallySpecular,
+    QuantumInterface,
+    Reservoir,
+    Specular,
+)
+from geometry.regions import region_contains
+from geometry.surfaces import Plane, Sphere, ZCone, ZCylinder, ZPlane, surface_distance, surface_normal
+from mc.engine import ABSORBED, REFLECTED, TRANSMITTED, _cross
+from mc.model import ImpurityModel, TransportModel
+from mc.sources import DiskEmitter
+from mc.streams import history_stream
+from observables.tallies import (
+    BALL_SCORES,
+    CARTESIAN_MESH_SCORES,
+    CYLINDRICAL_MESH_SCORES,
+    Ball,
+    CartesianMesh,
+    CylindricalMesh,
+    TallyLayout,
+    score_cartesian_mesh,
+    score_cylindrical_mesh,
+    tally_arrays,
+)
+
+SURFACES = [
+    ZPlane(0.7),
+    Plane((0.3, -0.4, 0.8), 0.5),
+    ZCylinder(1.3, 0.2, -0.1),
+    Sphere(2.0, (0.1, 0.3, -0.2)),
+    ZCone(-1.0, 0.5, 0.4),
+]
+
+
+@pytest.mark.parametrize("surface", SURFACES, ids=lambda s: type(s).__name__)
+def test_distance_is_the_first_sign_change_along_the_flight(surface):
+    rows = np.array([surface.row()])
+    rng = np.random.default_rng(1)
+    hits = 0
+    for _ in range(300):
+        p = rng.uniform(-3, 3, 3)
+        u = rng.normal(size=3)
+        u /= np.linalg.norm(u)
+        t = surface_distance(rows, 0, *p, *u, False)
+        samples = np.linspace(0.0, 8.0, 40_001)
+        f = surface.value(p[None, :] + samples[:, None] * u[None, :])
+        changes = np.nonzero(np.sign(f[1:]) != np.sign(f[:-1]))[0]
+        if t == math.inf:
+            assert len(changes) == 0
+            continue
+        hits += 1
+        assert abs(surface.value(p + t * u)) < 1e-9 * max(1.0, t * t)
+        if len(changes):
+            assert t == pytest.approx(samples[changes[0]], abs=2e-4)
+        # sitting on the surface after the hit, the next crossing is the far one (or none)
+        q = p + t * u
+        t_next = surface_distance(rows, 0, *q, *u, True)
+        assert t_next > 1e-6
+    assert hits > 50
+
+
+@pytest.mark.parametrize("surface", SURFACES, ids=lambda s: type(s).__name__)
+def test_normal_is_the_unit_gradient(surface):
+    rows = np.array([surface.row()])
+    rng = np.random.default_rng(2)
+    for _ in range(20):
+        r = rng.uniform(-2, 2, 3)
+        n = np.array(surface_normal(rows, 0, *r))
+        h = 1e-6
+        gradient = np.array([(surface.value(r + h * e) - surface.value(r - h * e)) / (2 * h) for e in np.eye(3)])
+        if np.linalg.norm(gradient) > 1e-6:
+            np.testing.assert_allclose(n, gradient / np.linalg.norm(gradient), atol=1e-6)
+
+
+def test_region_algebra_in_the_kernel_matches_python():
+    plane, cylinder, sphere = ZPlane(0.0), ZCylinder(1.0), Sphere(2.0)
+    region = (-sphere & (+plane | -cylinder)) | ~(+ZPlane(-1.5))
+    surfaces = [plane, cylinder, sphere]
+    index = {}
+
+    def lookup(s):
+        if id(s) not in index:
+            index[id(s)] = len(surfaces) if s not in surfaces else surfaces.index(s)
+            if s not in surfaces:
+                surfaces.append(s)
+        return index[id(s)]
+
+    tokens = np.array(region.program(lookup), dtype=np.int64)
+    rows = np.array([s.row() for s in surfaces])
+    points = np.random.default_rng(3).uniform(-3, 3, (2000, 3))
+    kernel = np.array([region_contains(tokens, 0, len(tokens), rows, *p, -1, 0) for p in points])
+    np.testing.assert_array_equal(kernel, region.contains(points))
+    assert 200 < kernel.sum() < 1800
+
+
+# ------------------------------------------------------------------------------ boundary conditions
+
+
+def _wall(condition):
+    """The plane z = 0 with ``condition`` everywhere; cells below and above."""
+    g = Geometry()
+    plane = ZPlane(0.0)
+    g.add_boundary(plane, condition)
+    g.add_cell(-plane, escape="left")
+    g.add_cell(+plane, escape="right")
+    return g.arrays(), g.surface_index(plane)
+
+
+def _hits(condition, u, n=20_000):
+    arrays, s = _wall(condition)
+    out = np.empty((n, 3))
+    outcome = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        vx, vy, vz, cell, outcome[i], _, _, _ = _cross(arrays, s, 0.3, -0.2, 0.0, *u, 0, np.uint64(history_stream(7, i)))
+        out[i] = vx, vy, vz
+    return out, outcome
+
+
+INCOMING = np.array([0.48, -0.36, 0.8])  # moving up into the plane from below
+
+
+def test_specular_mirrors_the_normal_component():
+    out, outcome = _hits(Specular(), INCOMING, n=10)
+    assert np.all(outcome == REFLECTED)
+    np.testing.assert_allclose(out, np.tile(INCOMING * [1, 1, -1], (10, 1)), atol=1e-15)
+
+
+def test_diffuse_reemission_is_lambertian_on_the_incoming_side():
+    out, outcome = _hits(Diffuse(), INCOMING)
+    assert np.all(outcome == REFLECTED)
+    cos = -out[:, 2]  # about the normal back into the lower side
+    assert np.all(cos > 0)
+    n = len(cos)
+    # Lambert: <cos> = 2/3, <cos^2> = 1/2, uniform azimuth
+    assert abs(cos.mean() - 2 / 3) < 4 * cos.std() / math.sqrt(n)
+    assert abs((cos**2).mean() - 0.5) < 4 * (cos**2).std() / math.sqrt(n)
+    assert abs(out[:, 0].mean()) < 4 * out[:, 0].std() / math.sqrt(n)
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-12)
+
+
+def test_partial_specularity_mixes_the_two_laws():
+    p = 0.3
+    out, _ = _hits(PartiallySpecular(p), INCOMING)
+    mirrored = np.all(np.abs(out - INCOMING * [1, 1, -1]) < 1e-12, axis=1).mean()
+    n = len(out)
+    assert abs(mirrored - p) < 4 * math.sqrt(p * (1 - p) / n)
+
+
+def test_quantum_interface_reflects_with_r_of_cos_theta():
+    table = np.array([[0.0, 0.9], [1.0, 0.1]])  # R(mu) = 0.9 - 0.8 mu
+    interface = QuantumInterface(TABLE_LAW, np.zeros((0, 4)), table, None)
+    out, outcome = _hits(interface, INCOMING)
+    reflected = (outcome == REFLECTED).mean()
+    r = 0.9 - 0.8 * INCOMING[2]
+    assert abs(reflected - r) < 4 * math.sqrt(r * (1 - r) / len(out))
+    assert np.all((outcome == REFLECTED) | (outcome == TRANSMITTED))
+    # a transfer-matrix profile: a delta barrier of strength g has R = g^2 / (g^2 + mu^2)
+    delta = QuantumInterface(PROFILE_LAW, np.array([[0.0, 0.0, 0.0, 0.6]]), np.zeros((0, 2)), None)
+    out, outcome = _hits(delta, INCOMING)
+    r = 0.36 / (0.36 + INCOMING[2] ** 2)
+    assert abs((outcome == REFLECTED).mean() - r) < 4 * math.sqrt(r * (1 - r) / len(out))
+
+
+def test_reservoir_absorbs_and_transmit_changes_cell():
+    arrays, s = _wall(Reservoir("drain"))
+    *_, outcome, reservoir, _, _ = _cross(arrays, s, 0.0, 0.0, 0.0, *INCOMING, 0, np.uint64(history_stream(1, 1)))
+    assert outcome == ABSORBED and reservoir == 0
+    g = Geometry()
+    plane, hole = ZPlane(0.0), ZCylinder(1.0)
+    g.add_boundary(plane, Specular(), +hole)  # a screen with a hole: transmits inside the cylinder
+    g.add_cell(-plane, escape="left")
+    g.add_cell(+plane, escape="right")
+    arrays = g.arrays()
+    s = g.surface_index(plane)
+    _, _, vz, cell, outcome, *_ = _cross(arrays, s, 0.5, 0.0, 0.0, *INCOMING, 0, np.uint64(history_stream(1, 2)))
+    assert outcome == TRANSMITTED and cell == 1 and vz == INCOMING[2]
+    _, _, vz, cell, outcome, *_ = _cross(arrays, s, 1.5, 0.0, 0.0, *INCOMING, 0, np.uint64(history_stream(1, 3)))
+    assert outcome == REFLECTED and cell == 0 and vz == -INCOMING[2]
+
+
+# ------------------------------------------------------------------------------ track-length scorers
+
+
+def _brute_lengths(p, u, length, cell_of, n_cells, samples=400_000):
+    t = (np.arange(samples) + 0.5) * length / samples
+    cells = cell_of(p[None, :] + t[:, None] * u[None, :])
+    inside = cells >= 0
+    return np.bincount(cells[inside], minlength=n_cells) * length / samples
+
+
+def test_cartesian_mesh_track_lengths():
+    lower, upper, shape = np.array([-1.0, -2.0, 0.0]), np.array([3.0, 1.0, 2.0]), np.array([4, 3, 2])
+    width = (upper - lower) / shape
+    rng = np.random.default_rng(5)
+    for _ in range(5):
+        p = rng.uniform(-2, 4, 3)
+        u = rng.normal(size=3)
+        u /= np.linalg.norm(u)
+        acc = np.zeros(len(CARTESIAN_MESH_SCORES) * shape.prod())
+        score_cartesian_mesh(acc, 0, *p, *u, 6.0, 1.0, lower, upper, shape)
+
+        def cell_of(points):
+            index = np.floor((points - lower) / width).astype(int)
+            ok = np.all((index >= 0) & (index < shape), axis=1)
+            flat = (index[:, 0] * shape[1] + index[:, 1]) * shape[2] + index[:, 2]
+            return np.where(ok, flat, -1)
+
+        expected = _brute_lengths(p, u, 6.0, cell_of, shape.prod())
+        lengths = acc.reshape(-1, len(CARTESIAN_MESH_SCORES))
+        np.testing.assert_allclose(lengths[:, 0], expected, atol=1e-4)
+        np.testing.assert_allclose(lengths[:, 3], expected * u[2], atol=1e-4)
+
+
+def test_cylindrical_mesh_track_lengths():
+    mesh = CylindricalMesh(2.0, 4, -1.0, 1.0, 3)
+    rng = np.random.default_rng(6)
+    times = np.empty(2 * mesh.n_rho + mesh.n_z + 4)
+    for _ in range(5):
+        p = rng.uniform(-2.5, 2.5, 3)
+        u = rng.normal(size=3)
+        u /= np.linalg.norm(u)
+        acc = np.zeros(len(CYLINDRICAL_MESH_SCORES) * mesh.cells)
+        score_cylindrical_mesh(acc, 0, *p, *u, 6.0, 1.0, mesh.rho_max, mesh.z_min, mesh.z_max, mesh.n_rho, mesh.n_z,
+                               times)
+
+        def cell_of(points):
+            rho = np.hypot(points[:, 0], points[:, 1])
+            i = np.floor(rho / (mesh.rho_max / mesh.n_rho)).astype(int)
+            k = np.floor((points[:, 2] - mesh.z_min) / ((mesh.z_max - mesh.z_min) / mesh.n_z)).astype(int)
+            ok = (i < mesh.n_rho) & (k >= 0) & (k < mesh.n_z)
+            return np.where(ok, i * mesh.n_z + k, -1)
+
+        expected = _brute_lengths(p, u, 6.0, cell_of, mesh.cells)
+        np.testing.assert_allclose(acc.reshape(-1, 3)[:, 0], expected, atol=1e-4)
+
+
+# ------------------------------------------------------------------------------ the layout
+
+
+def test_every_block_holds_its_own_marker():
+    """Write a marker into every bin of every block through the offsets the kernel receives and read
+    each block back through the layout: no two tallies share a score, none is read from elsewhere."""
+    g = Geometry()
+    plane, hole = ZPlane(0.0), ZCylinder(3.0)
+    g.add_boundary(plane, Specular(), +hole)
+    g.add_cell(-plane, escape="left")
+    g.add_cell(+plane, escape="right")
+    from geometry.regions import Everywhere
+    from mc.scattering import isotropic
+
+    model = TransportModel(
+        g, [DiskEmitter(0.0, 3.0, +1, surface=plane)], drain="right", reservoir_excess={"left": 1.0},
+        impurities=[ImpurityModel((0, 0, 2.0), isotropic(0.1)), ImpurityModel((1, 0, 4.0), isotropic(0.1))],
+        balls=[Ball((0, 0, 5.0), 1.0), Ball((0, 0, 9.0), 1.0, moments=True), Ball((0, 0, 0), math.inf, 2.0)],
+        cylindrical_meshes=[CylindricalMesh(5.0, 3, -5.0, 5.0, 4)],
+        cartesian_meshes=[CartesianMesh((-1, -1, 1), (1, 1, 3), (2, 1, 3))],
+        surface_tallies=[(ZPlane(2.0), Everywhere())],
+    )
+    arrays, layout = model.compile()
+    tallies = arrays.tallies
+    row = np.zeros(layout.size)
+    markers = {}
+
+    def mark(name, offsets, n_scores):
+        markers[name] = 1.0 + len(markers)
+        for offset in np.atleast_1d(offsets).ravel():
+            row[offset:offset + n_scores] += markers[name]
+
+    mark("balls", tallies.balls[:, 5].astype(int), len(BALL_SCORES))
+    mark("cylindrical_mesh_0", tallies.cylindrical_offset[0] + 3 * np.arange(12), 3)
+    mark("cartesian_mesh_0", tallies.cartesian_offset[0] + 4 * np.arange(6), 4)
+    mark("surfaces", tallies.surface_offset, 4)
+    mark("impurities", tallies.impurity_offset, 5)
+    mark("reservoirs", [tallies.reservoir_offset], len(g.reservoirs))
+    mark("diagnostics", [tallies.diagnostic_offset], 2)
+    assert set(markers) == set(layout.blocks)
+    for name, value in markers.items():
+        np.testing.assert_array_equal(layout.read(row, name), value)
+    assert np.all(row > 0) and len(row) == sum(b.size for b in layout.blocks.values())
+
+
+def test_layout_refuses_a_block_twice_and_reads_batches():
+    layout = TallyLayout()
+    layout.add("a", [("bin", 3)], ("x", "y"))
+    with pytest.raises(ValueError):
+        layout.add("a", [], ("x",))
+    totals = np.arange(2 * layout.size).reshape(2, -1)
+    assert layout.read(totals, "a").shape == (2, 3, 2)
+    np.testing.assert_array_equal(layout.read(totals, "a")[1, 2], [10, 11])
+    assert tally_arrays(layout).balls.shape == (0, 7)
