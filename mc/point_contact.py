@@ -57,6 +57,7 @@ from observables.tallies import (
     NEXT_EVENT,
     TRACK_LENGTH,
     Ball,
+    CartesianMesh,
     CylindricalMesh,
 )
 
@@ -87,7 +88,7 @@ class Contact:
 
     @property
     def entrance_z(self) -> float:
-        return -0.5 * self.length
+        return 0.0 - 0.5 * self.length  # 0.0, not -0.0, for a thin screen
 
     @property
     def exit_z(self) -> float:
@@ -149,7 +150,7 @@ class PointContactModel:
     tallies: set[str] = field(default_factory=set)
     density_probes: list[Probe] = field(default_factory=list)
     current_probes: list[Probe] = field(default_factory=list)
-    mesh: CylindricalMesh | None = None
+    mesh: CylindricalMesh | CartesianMesh | None = None
     planes: list[float] = field(default_factory=list)
     impurities: list[Impurity] = field(default_factory=list)
     estimators: set[str] = field(default_factory=set)
@@ -294,23 +295,37 @@ def _parse_contact(geometry: Table, kind: str) -> Contact:
     return Contact(radius, length, exit_radius, specularity, lead_radius, lead_length)
 
 
-def _parse_mesh(table: Table, contact: Contact) -> CylindricalMesh:
-    mesh = CylindricalMesh(
-        rho_max=float(table.number("rho_max", gt=0.0)),
-        n_rho=int(table.number("n_rho", ge=1, integer=True)),
-        z_min=float(table.number("z_min")),
-        z_max=float(table.number("z_max")),
-        n_z=int(table.number("n_z", ge=1, integer=True)),
-    )
+def _parse_mesh(table: Table, contact: Contact) -> CylindricalMesh | CartesianMesh:
+    """A cylindrical (rho, z) mesh about the axis, or (``kind = "cartesian"``) a box mesh."""
+    kind = table.string("kind", "cylindrical", choices=("cylindrical", "cartesian"))
+    if kind == "cylindrical":
+        mesh = CylindricalMesh(
+            rho_max=float(table.number("rho_max", gt=0.0)),
+            n_rho=int(table.number("n_rho", ge=1, integer=True)),
+            z_min=float(table.number("z_min")),
+            z_max=float(table.number("z_max")),
+            n_z=int(table.number("n_z", ge=1, integer=True)),
+        )
+        z_min, z_max, z_edges, size_key = mesh.z_min, mesh.z_max, mesh.z_edges, "n_rho"
+        if z_max <= z_min:
+            raise table.error("z_max", f"must exceed z_min ({z_min}), got {z_max}")
+    else:
+        lower, upper = table.vector("lower"), table.vector("upper")
+        shape = tuple(int(n) for n in table.numbers("shape", ge=1, integer=True))
+        if len(shape) != 3:
+            raise table.error("shape", f"must be three cell counts [nx, ny, nz], got {list(shape)}")
+        for axis in range(3):
+            if not upper[axis] > lower[axis]:
+                raise table.error("upper", f"must exceed lower in every coordinate, got {list(lower)} and {list(upper)}")
+        mesh = CartesianMesh(lower, upper, shape)
+        z_min, z_max, z_edges, size_key = lower[2], upper[2], mesh.edges(2), "shape"
     table.finish()
-    if mesh.z_max <= mesh.z_min:
-        raise table.error("z_max", f"must exceed z_min ({mesh.z_min}), got {mesh.z_max}")
     if mesh.cells > MAX_MESH_CELLS:
-        raise table.error("n_rho", f"mesh has {mesh.cells} cells, more than {MAX_MESH_CELLS}")
-    edges = mesh.z_edges
+        raise table.error(size_key, f"mesh has {mesh.cells} cells, more than {MAX_MESH_CELLS}")
     for plane in sorted({contact.entrance_z, contact.exit_z}):
-        if mesh.z_min < plane < mesh.z_max and np.min(np.abs(edges - plane)) > 1e-9 * (mesh.z_max - mesh.z_min):
-            raise table.error("n_z", f"the screen plane z = {plane:g} must be a cell edge (cells may not straddle a wall)")
+        if z_min < plane < z_max and np.min(np.abs(z_edges - plane)) > 1e-9 * (z_max - z_min):
+            raise table.error("shape" if kind == "cartesian" else "n_z",
+                              f"the screen plane z = {plane:g} must be a cell edge (cells may not straddle a wall)")
     return mesh
 
 
@@ -413,8 +428,11 @@ def _parse_tally(tally: Table, model: PointContactModel, geometry: Geometry) -> 
     if "mesh" in tally:
         mesh = _parse_mesh(tally.table("mesh"), model.contact)
         if model.mesh is not None and model.mesh != mesh:
-            raise tally.error("mesh", "all tallies of a case must share one cylindrical mesh")
-        corner = math.hypot(mesh.rho_max, max(abs(mesh.z_min), abs(mesh.z_max)) + 0.5 * model.contact.length)
+            raise tally.error("mesh", "all tallies of a case must share one mesh")
+        if isinstance(mesh, CylindricalMesh):
+            corner = math.hypot(mesh.rho_max, max(abs(mesh.z_min), abs(mesh.z_max)) + 0.5 * model.contact.length)
+        else:
+            corner = math.hypot(*np.maximum(np.abs(mesh.lower), np.abs(mesh.upper))) + 0.5 * model.contact.length
         if corner > model.reservoir_radius:
             raise tally.error("mesh", f"extends to {corner:g}, beyond the simulated ball of radius {model.reservoir_radius}")
         model.mesh = mesh
@@ -530,7 +548,8 @@ def transport_model(model: PointContactModel) -> tuple[TransportModel, Plan]:
         reservoir_excess={"left": 1.0},
         impurities=impurities,
         balls=balls,
-        cylindrical_meshes=[model.mesh] if model.mesh is not None else [],
+        cylindrical_meshes=[model.mesh] if isinstance(model.mesh, CylindricalMesh) else [],
+        cartesian_meshes=[model.mesh] if isinstance(model.mesh, CartesianMesh) else [],
         surface_tallies=[(plane, Everywhere()) for plane in planes],
         analog="analog" in model.estimators,
         multiple_scattering=model.multiple_scattering,
@@ -579,6 +598,13 @@ class References:
         a, mesh = self.model.contact.radius, self.model.mesh
 
         def compute():
+            if isinstance(mesh, CartesianMesh):
+                edges = [mesh.edges(axis) for axis in range(3)]
+                density = closed_form.box_average(
+                    lambda x, y, z: closed_form.excess_density(np.hypot(x, y), z, a), *edges, a)
+                current = closed_form.box_average(lambda x, y, z: closed_form.cartesian_current_density(x, y, z, a),
+                                                  *edges, a)
+                return (density, *current)
             rho_edges, z_edges = mesh.rho_edges, mesh.z_edges
             density = closed_form.annulus_average(lambda r, z: closed_form.excess_density(r, z, a), rho_edges, z_edges, a)
             j_rho, j_z = closed_form.annulus_average(lambda r, z: closed_form.current_density(r, z, a), rho_edges, z_edges, a)
@@ -677,8 +703,10 @@ def results(case, plan: Plan, references: References, batches, layout) -> Result
                 for k, comp in enumerate("xyz"):
                     rows.add("current_density", j.mean[i, k], j.stderr[i, k], ref_current[i, k], component=comp,
                              fom=fom(j[i, k]), **common)
-    if model.mesh is not None:
+    if isinstance(model.mesh, CylindricalMesh):
         _mesh_rows(rows, model, references, layout.read(totals, "cylindrical_mesh_0"), histories, closed)
+    elif model.mesh is not None:
+        _cartesian_mesh_rows(rows, model, references, layout.read(totals, "cartesian_mesh_0"), histories, closed)
     if model.impurities:
         _impurity_rows(rows, model, plan, references, layout, totals, histories, current, balls, fom)
     return rows
@@ -720,6 +748,27 @@ def _mesh_rows(rows: ResultRows, model: PointContactModel, references: Reference
     if "current_density" in model.tallies:
         rows.add_block("current_density", current.mean[..., 0], current.stderr[..., 0], ref_j_rho, component="x", **where)
         rows.add_block("current_density", current.mean[..., 1], current.stderr[..., 1], ref_j_z, component="z", **where)
+
+
+def _cartesian_mesh_rows(rows: ResultRows, model: PointContactModel, references: References, scores, histories,
+                         closed) -> None:
+    mesh = model.mesh
+    volume = mesh.cell_volume
+    density = batch_estimate(scores[..., 0], histories).scaled(1.0 / (closed_form.DENSITY_OF_STATES * volume))
+    X, Y, Z = np.meshgrid(*(mesh.centres(axis) for axis in range(3)), indexing="ij")
+    if model.source == "aperture":
+        # cells do not straddle the opening plane: wholly upstream or not
+        density = density.shifted(np.where(Z < model.contact.entrance_z, 1.0, 0.0))
+    current = batch_estimate(scores[..., 1:], histories).scaled(1.0 / volume)
+    refs = references.mesh() if closed else tuple(np.full(mesh.shape, np.nan) for _ in range(4))
+    where = dict(positions=(X, Y, Z), tally="mesh")
+    if "density" in model.tallies:
+        rows.add_block("density", density.mean, density.stderr, refs[0], **where)
+        rows.add_block("potential", 0.5 - density.mean, density.stderr, 0.5 - refs[0], **where)
+    if "current_density" in model.tallies:
+        for k, component in enumerate("xyz"):
+            rows.add_block("current_density", current.mean[..., k], current.stderr[..., k], refs[1 + k],
+                           component=component, **where)
 
 
 def _impurity_rows(rows, model: PointContactModel, plan: Plan, references: References, layout, totals, histories,

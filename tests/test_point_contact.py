@@ -160,3 +160,13 @@ def test_a_history_cut_by_the_event_cap_refuses_the_results():
     batches = run_batches(simulation.kernel, 2_000, 2, chunk=simulation.chunk)
     with pytest.raises(mc.ConfigError, match=r"histories: \d+ histories reached the cap on surface and collision events"):
         simulation.finalize(batches)
+
+
+def test_cartesian_mesh_density_and_current_against_box_averages():
+    mesh = {"kind": "cartesian", "lower": [-12.0, -12.0, -12.0], "upper": [12.0, 12.0, 12.0], "shape": [3, 2, 4]}
+    tallies = [{"kind": "density", "mesh": mesh}, {"kind": "current_density", "mesh": mesh}]
+    frame = mc.run(mc.parse_case(case_dict("aperture", histories=100_000, tallies=tallies, seed=6)))
+    assert len(frame) == 3 * 2 * 4 * 5  # density, potential, three current components per cell
+    assert_agrees(frame)
+    with pytest.raises(mc.ConfigError, match="mesh.shape: the screen plane z = 0 must be a cell edge"):
+        mc.parse_case(case_dict("aperture", tallies=[{"kind": "density", "mesh": dict(mesh, shape=[3, 2, 3])}]))
