@@ -111,13 +111,16 @@ class Medium:
     Discussion); ``law`` is the angular distribution of a background collision
     (None = isotropic); ``after_collision`` is SCATTER (the particle goes on) or
     STOP (its history ends there: first-flight estimators whose later flights
-    average out)."""
+    average out).  ``first_order``: the background is a perturbation (Sorbello's
+    ballistic limit l -> inf); flights stay ballistic and the first-order change of
+    the drain current per unit 1/l is scored (see mc.engine)."""
 
     mean_free_path: float = math.inf
     anisotropy: float = 0.0
     axis: tuple[float, float, float] = (0.0, 0.0, 1.0)
     law: object = None
     after_collision: int = SCATTER
+    first_order: bool = False
 
     @property
     def ballistic(self) -> bool:
@@ -171,6 +174,7 @@ GeometryArrays = namedtuple(
         "medium_after",       # (n_media,) int64 SCATTER / STOP
         "medium_law",         # (n_media + 1,) int64 offsets into medium_law_tables (empty range = isotropic)
         "medium_law_tables",  # (n,) float64 packed sampling tables
+        "medium_first_order", # (n_media,) int64 1 = background to first order (flights stay ballistic)
     ],
 )
 
@@ -344,12 +348,15 @@ class Geometry:
             interface_values=np.array([e[3] for e in elements], dtype=np.float64),
             interface_cos=np.array([t[0] for t in table], dtype=np.float64),
             interface_reflection=np.array([t[1] for t in table], dtype=np.float64),
-            medium_mean_free_path=np.array([m.mean_free_path for m in media], dtype=np.float64),
+            # a first-order background never collides for real: its flights are the ballistic ones
+            medium_mean_free_path=np.array([math.inf if m.first_order else m.mean_free_path for m in media],
+                                           dtype=np.float64),
             medium_anisotropy=np.array([m.anisotropy for m in media], dtype=np.float64),
             medium_axis=np.array([_unit(m.axis) for m in media], dtype=np.float64).reshape(-1, 3),
             medium_after=np.array([m.after_collision for m in media], dtype=np.int64),
             medium_law=np.array(law_offsets, dtype=np.int64),
             medium_law_tables=(np.concatenate(law_tables) if law_tables else np.zeros(0)).astype(np.float64),
+            medium_first_order=np.array([1 if m.first_order else 0 for m in media], dtype=np.int64),
         )
 
 

@@ -383,6 +383,25 @@ def _next_event(acc, geo, tal, imp, phys, i, state):
     return dropped, state
 
 
+# ------------------------------------------------------------------------------ background to first order
+
+
+@jit()
+def _background_collision(acc, geo, tal, phys, x, y, z, ux, uy, uz, length, weight, cell, medium, state):
+    """First order in a background of mean free path l (media with ``first_order``): a collision
+    anywhere on the segment, with probability length / l, scatters the particle; the change of
+    the drain current is [the scattered particle ends in the drain] - [the unscattered one does].
+    One point drawn uniformly on the segment estimates the integral; the first term is scored
+    here per unit 1/l, the second (w length [fate]) when the particle ends."""
+    u, state = uniform(state)
+    t = u * length
+    qx, qy, qz, state = _background_direction(geo.medium_law, geo.medium_law_tables, medium, ux, uy, uz, state)
+    fate, state = trace(geo, x + t * ux, y + t * uy, z + t * uz, qx, qy, qz, cell, -1, phys.max_events, state)
+    if fate == phys.drain:
+        acc[tal.background_offset] += weight * length
+    return fate == FATE_DROPPED, state
+
+
 # ------------------------------------------------------------------------------ the history loop
 
 
@@ -398,6 +417,7 @@ def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_s
     fate = FATE_DROPPED
     last_hit = -1
     first_order = phys.analog == 1 and phys.multiple_scattering == 0 and weight != 0.0
+    background_pending = 0.0
     for _ in range(phys.max_events):
         t_surface, s = _nearest_surface(geo.surfaces, geo.tracked, x, y, z, ux, uy, uz, on_surface)
         medium = geo.cell_medium[cell]
@@ -423,6 +443,13 @@ def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_s
             for m in range(tal.cartesian_offset.shape[0]):
                 score_cartesian_mesh(acc, tal.cartesian_offset[m], x, y, z, ux, uy, uz, length, weight,
                                      tal.cartesian_lower[m], tal.cartesian_upper[m], tal.cartesian_shape[m])
+        if geo.medium_first_order[medium] == 1 and weight != 0.0 and length < math.inf:
+            cut, state = _background_collision(acc, geo, tal, phys, x, y, z, ux, uy, uz, length, weight, cell, medium,
+                                               state)
+            if cut:
+                fate = FATE_DROPPED
+                break
+            background_pending += weight * length
         if first_order:
             # each impurity the primary crosses scatters an independent secondary; the
             # primary flies on as if the impurity were absent
@@ -493,6 +520,8 @@ def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_s
         on_surface = s
     if fate >= 0:
         acc[tal.reservoir_offset + fate] += weight
+    if background_pending != 0.0 and fate == phys.drain:
+        acc[tal.background_offset] -= background_pending
     for j in range(n_touched):
         i = touched[j]
         if fate == phys.drain:

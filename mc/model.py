@@ -37,6 +37,7 @@ from mc.engine import (
 from mc.scattering import pack_tables
 from mc.sources import birth_points, emitter_rows
 from observables.tallies import (
+    BACKGROUND_SCORES,
     BALL_SCORES,
     CARTESIAN_MESH_SCORES,
     CYLINDRICAL_MESH_SCORES,
@@ -123,6 +124,8 @@ class TransportModel:
                        CARTESIAN_MESH_SCORES)
         if self.surface_tallies:
             layout.add("surfaces", [("surface", len(self.surface_tallies))], SURFACE_SCORES)
+        if any(m.first_order for m in self.geometry.media):
+            layout.add("background", [], BACKGROUND_SCORES)
         if self.impurities:
             layout.add("impurities", [("impurity", len(self.impurities)), ("estimator", len(ESTIMATORS))],
                        IMPURITY_SCORES)

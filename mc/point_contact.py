@@ -147,6 +147,8 @@ class PointContactModel:
     source: str
     reservoir_radius: float
     mean_free_path: float = math.inf
+    first_order: bool = False
+    """The background only to first order in 1/l (flights ballistic; see mc.engine)."""
     tallies: set[str] = field(default_factory=set)
     density_probes: list[Probe] = field(default_factory=list)
     current_probes: list[Probe] = field(default_factory=list)
@@ -158,7 +160,8 @@ class PointContactModel:
 
     @property
     def ballistic(self) -> bool:
-        return self.mean_free_path == math.inf
+        """Are the simulated flights ballistic (no background, or a first-order one)?"""
+        return self.mean_free_path == math.inf or self.first_order
 
     @property
     def probes(self) -> list[Probe]:
@@ -202,7 +205,7 @@ def build_geometry(model: PointContactModel) -> ContactGeometry:
     """Surfaces, walls, reservoirs and cells of the contact (see the module docstring)."""
     c = model.contact
     wall = wall_condition(c.specularity)
-    medium = Medium(mean_free_path=model.mean_free_path)
+    medium = Medium(mean_free_path=model.mean_free_path, first_order=model.first_order)
     g = Geometry()
     entrance = ZPlane(c.entrance_z, name="entrance")
     outlet = entrance if c.is_aperture else ZPlane(c.exit_z, name="exit")
@@ -349,8 +352,17 @@ def parse(root: Table, geometry: Table, settings: RunSettings) -> PointContactMo
 
     background = root.table("background", {})
     mean_free_path = float(background.number("mean_free_path", math.inf, gt=0.0))
+    first_order = background.raw("first_order", False)
+    if not isinstance(first_order, bool):
+        raise background.error("first_order", f"must be true or false, got {first_order!r}")
     background.finish()
-    model = PointContactModel(contact, source_kind, reservoir_radius, mean_free_path)
+    model = PointContactModel(contact, source_kind, reservoir_radius, mean_free_path, first_order)
+    if first_order:
+        if mean_free_path == math.inf:
+            raise background.error("mean_free_path", "first_order = true expands about a finite mean free path: give it")
+        if reservoir_radius == math.inf and not contact.has_leads:
+            raise source.error("reservoir_radius", "the first-order background scatters on every flight, which must "
+                                                   "end: give finite reservoirs")
     if not model.ballistic:
         if source_kind == "aperture":
             raise source.error("kind", "the equivalent source on the opening holds for a ballistic upstream only; "
@@ -677,8 +689,11 @@ def results(case, plan: Plan, references: References, batches, layout) -> Result
                 # steady state: the net current through any whole cross-section is the current
                 rows.add("current", through.mean[k], through.stderr[k], reference, position=(np.nan, np.nan, z),
                          tally="plane", estimator="surface_crossing", fom=fom(through[k]))
-        if not model.ballistic and c.is_aperture and not c.has_leads:
-            _gamma_rows(rows, model, current, fom)
+        if model.mean_free_path < math.inf and c.is_aperture and not c.has_leads:
+            if model.first_order:
+                _first_order_gamma_rows(rows, model, layout, totals, drain, histories, fom)
+            else:
+                _gamma_rows(rows, model, current, fom)
 
     balls = layout.read(totals, "balls") if "balls" in layout else None
     probes = model.probes
@@ -725,6 +740,28 @@ def _gamma_rows(rows: ResultRows, model: PointContactModel, current: Estimate, f
     gamma = resistance.shifted(-closed_form.sharvin_resistance(a)).scaled(1.0 / closed_form.maxwell_resistance(a, l))
     rows.add("gamma_wexler", gamma.mean, gamma.stderr, np.nan, tally="global", fom=fom(gamma), knudsen=l / a,
              mean_free_path=l, reservoir_correction=correction)
+
+
+def _first_order_gamma_rows(rows: ResultRows, model: PointContactModel, layout, totals, drain, histories, fom) -> None:
+    """Gamma(K -> inf) from the first-order background estimator.
+
+    The background, to first order in 1/l, changes the current by dI = b / l with b the score
+    of mc.engine._background_collision, so dR = -dI / I^2 and Gamma = dR / R_Maxwell does not
+    depend on l: it is the limit K = l/a -> inf.  Reservoirs at R_res miss the collisions
+    beyond them; at first order the far field is the Lambertian flux I cos(theta) / (pi r^2),
+    a collision at r sends the electron back through the hole with probability
+    a^2 cos(theta) / (4 r^2), and both half-spaces beyond R_res miss
+    dR = 4 pi / (3 l R_res), i.e. dGamma = 8 a / (9 pi R_res), added here."""
+    a, l = model.contact.radius, model.mean_free_path
+    background = layout.read(totals, "background")[:, 0]
+    r_maxwell = closed_form.maxwell_resistance(a, l)
+    correction = 8.0 * a / (9.0 * math.pi * model.reservoir_radius)
+    delta_r = function_estimate(lambda b, i: -(b / l) / i**2, [background, drain], histories)
+    gamma = delta_r.scaled(1.0 / r_maxwell).shifted(correction)
+    rows.add("delta_resistance", delta_r.mean, delta_r.stderr, np.nan, tally="global", estimator="first_order",
+             fom=fom(delta_r), mean_free_path=l)
+    rows.add("gamma_wexler", gamma.mean, gamma.stderr, np.nan, tally="global", estimator="first_order",
+             fom=fom(gamma), knudsen=math.inf, mean_free_path=l, reservoir_correction=correction)
 
 
 def _mesh_rows(rows: ResultRows, model: PointContactModel, references: References, scores, histories, closed) -> None:

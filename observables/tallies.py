@@ -23,6 +23,8 @@ constants below, never by literals):
 * :data:`IMPURITY_SCORES` — per impurity and estimator: collisions, momentum
   transfer sum w (k - k'), and the change of the drain current (backscatter).
 * :data:`RESERVOIR_SCORES` — per reservoir: the net particle current into it.
+* :data:`BACKGROUND_SCORES` — the first-order change of the drain current per unit
+  inverse background mean free path (media with ``first_order``).
 * :data:`DIAGNOSTIC_SCORES` — histories cut by the event cap, particles lost.
 
 Weights w are particle currents (e delta-mu / hbar per history), so a score
@@ -52,6 +54,8 @@ COLLISIONS, IMPURITY_MOMENTUM_X, BACKSCATTER = 0, 1, 4
 ESTIMATORS = ("analog", "next_event")
 ANALOG, NEXT_EVENT = 0, 1
 RESERVOIR_SCORES = ("current",)
+BACKGROUND_SCORES = ("drain_current_per_inverse_mean_free_path",)
+"""First order in the background scattering: d(drain current) / d(1/l) at 1/l -> 0."""
 DIAGNOSTIC_SCORES = ("dropped_histories", "lost_particles")
 DROPPED, LOST = 0, 1
 
@@ -220,6 +224,7 @@ TallyArrays = namedtuple(
         "surface_offset",     # (k,)
         "impurity_offset",    # (n_impurities, 2): analog, next-event block (-1 absent)
         "reservoir_offset",   # int: the reservoir-current block (one score per reservoir)
+        "background_offset",  # int: the first-order background block (-1 absent)
         "diagnostic_offset",  # int
         "scratch",            # int: floats of scratch a mesh scorer needs per segment
     ],
@@ -257,6 +262,7 @@ def tally_arrays(layout: TallyLayout, balls=(), cylindrical=(), cartesian=(), su
         impurity_offset=layout.offsets("impurities", (n_impurities, 2)).reshape(n_impurities, 2).astype(np.int64)
         if n_impurities else np.zeros((0, 2), np.int64),
         reservoir_offset=layout.offset("reservoirs"),
+        background_offset=layout.offset("background"),
         diagnostic_offset=layout.offset("diagnostics"),
         scratch=scratch,
     )

@@ -68,3 +68,19 @@ def test_point_contact_diffusive_example_runs_unchanged(examples_dir):
     assert gamma.knudsen == 1.0
     # between the Maxwell (1) and Knudsen (9 pi^2/128) limits, within the statistics of 4e5 histories
     assert 9 * math.pi**2 / 128 - 4 * gamma.stderr < gamma.value < 1.0 + 4 * gamma.stderr
+
+
+def test_first_order_background_gives_gamma_at_infinite_knudsen_number():
+    # the background to first order in 1/l: flights stay ballistic, every flight segment
+    # scatters with weight length/l and the scattered electron is traced to its reservoir
+    data = {"name": "first-order", "seed": 3, "histories": 200_000, "batches": 20,
+            "geometry": {"kind": "aperture", "radius": 10.0},
+            "source": {"kind": "aperture", "reservoir_radius": 100.0},
+            "background": {"mean_free_path": 1000.0, "first_order": True},
+            "tallies": [{"kind": "current"}]}
+    gamma = mc.run(mc.parse_case(data)).query("observable == 'gamma_wexler'").iloc[0]
+    reference = cf.gamma_wexler_limit()
+    assert reference == pytest.approx(0.7205, abs=2e-4)  # not Wexler's 9 pi^2/128 = 0.694
+    assert gamma.stderr < 0.01 and abs(gamma.value - reference) < 4 * gamma.stderr
+    with pytest.raises(mc.ConfigError, match="source.reservoir_radius: the first-order background"):
+        mc.parse_case({**data, "source": {"kind": "aperture"}})

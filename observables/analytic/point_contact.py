@@ -39,6 +39,27 @@ def maxwell_resistance(radius: float, mean_free_path: float) -> float:
     return drude_resistivity(mean_free_path) / (2.0 * radius)
 
 
+def gamma_wexler_limit(r_max: float = 200.0) -> float:
+    """Gamma(K -> inf) of R = R_Sharvin + Gamma(K) R_Maxwell, first order in the background (1/l).
+
+    A background collision at r scatters an electron of the ballistic solution into a random
+    direction; on the right it came through the hole (the directions Omega0(r)) and it goes back
+    with probability Omega0/(4 pi); on the left the same holds for the missing electrons.  So
+    dI = -(2/l) (1/4 pi^3) (1/4 pi) int_{z>0} Omega0^2 dV, dR = -dI R_Sharvin^2 and, with
+    R_Maxwell = 3 pi^2/(2 a l),  Gamma(inf) = (4 / (3 pi^4 a^3)) int_{z>0} Omega0^2 dV.
+    Evaluated in spherical coordinates by adaptive quadrature up to ``r_max`` (a = 1) and the
+    far field Omega0 = pi cos(theta)/r^2 beyond: 2 pi^3 / (3 r_max)."""
+    def shell(r):
+        value, _ = quad(lambda theta: disk_solid_angle(r * np.sin(theta), r * np.cos(theta), 1.0) ** 2 * np.sin(theta),
+                        0.0, 0.5 * np.pi, limit=200, epsabs=1e-11, epsrel=1e-9)
+        return 2.0 * np.pi * r * r * value
+
+    inner, _ = quad(shell, 0.0, 1.0, limit=400, epsabs=1e-10, epsrel=1e-8)
+    outer, _ = quad(shell, 1.0, r_max, limit=400, epsabs=1e-10, epsrel=1e-8)
+    tail = 2.0 * np.pi**3 / (3.0 * r_max)
+    return 4.0 / (3.0 * np.pi**4) * (inner + outer + tail)
+
+
 def sharvin_resistance(radius: float) -> float:
     """R_Sharvin = 4 pi hbar / (e^2 k_F^2 a^2) (Sorbello Eq. 48), in hbar/e^2."""
     return 4.0 * np.pi / radius**2
