@@ -7,8 +7,9 @@ Two descriptions of the same chain, reported side by side (column ``method``):
   wind force on impurity i is Eq. 35,
   F_i = (1/pi) [|a_L^+|^2 + |a_L^-|^2 - |a_R^+|^2 - |a_R^-|^2]  (k_F delta-mu),
   the 1/pi being delta-mu (dn/dE)/2 states per length at m v_F^2 = 1; the
-  gap potentials are e dPhi_j = -(|a_j^+|^2 + |a_j^-|^2)/2 (Eq. 5 with the
-  window average of Eq. 29, 1D dn/dE = 2/pi).  References: the same
+  gap potentials are e dPhi_j = 1/2 - (|a_j^+|^2 + |a_j^-|^2)/2 (Eq. 5 with the
+  window average of Eq. 29, 1D dn/dE = 2/pi; the constant puts the left
+  reservoir at -1/2 and the right one at +1/2, SPEC §1).  References: the same
   quantities from S-matrix composition (observables.analytic.chain).
 * ``semiclassical`` -- phase-randomised Monte Carlo (run whenever histories
   are given; ``coherence = "incoherent"`` reports only this one): an electron
@@ -186,7 +187,7 @@ def coherent_results(chain) -> dict:
     out["force"] = (density_left - density_right) / math.pi
     out["force_total"] = float(out["force"].sum())
     out["gap_density"] = np.concatenate([density_left[:1], density_right])  # gap j: left of 0, then right of each
-    out["potential"] = -0.5 * out["gap_density"]
+    out["potential"] = 0.5 - 0.5 * out["gap_density"]  # SPEC §1: reservoirs at -1/2 (left) and +1/2
     return out
 
 
@@ -264,7 +265,7 @@ def results(case, result) -> ResultRows:
         refs = analytic.landauer(R_s, T_s, chain.length)
         refs["force"] = analytic.coherent_forces(1.0, chain.scatterers())
         plus, minus = analytic.coherent_gap_fluxes(1.0, chain.scatterers())
-        refs["potential"] = -0.5 * (plus + minus)
+        refs["potential"] = 0.5 - 0.5 * (plus + minus)
         refs["force_total"] = refs["force_identity"]  # -n0 e L rho J0 (Eq. 38) from the S-matrix R, T
         _add_common_rows(rows, exact, refs, chain, tallies, {}, "transfer_matrix")
 
@@ -280,7 +281,7 @@ def results(case, result) -> ResultRows:
     estimates = {
         "transmission": batch_estimate(transmitted, histories),
         "potential_drop": batch_estimate(drop_totals, histories),
-        "potential": batch_estimate(-0.5 * traversals, histories),
+        "potential": batch_estimate(-0.5 * traversals, histories).shifted(0.5),
         "current": batch_estimate(current_totals, histories),
         "resistivity": ratio_estimate(-drop_totals, current_totals, histories).scaled(1.0 / chain.length),
         "resistivity_reservoir": ratio_estimate(histories.astype(float), current_totals, histories).scaled(

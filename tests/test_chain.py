@@ -57,7 +57,7 @@ def test_transfer_matrix_matches_smatrix_composition(seed):
     forces = analytic.coherent_forces(1.0, chain.scatterers())
     np.testing.assert_allclose(exact["force"], forces, rtol=1e-10, atol=1e-10 * np.abs(forces).max())
     plus, minus = analytic.coherent_gap_fluxes(1.0, chain.scatterers())
-    np.testing.assert_allclose(exact["potential"], -0.5 * (plus + minus), rtol=1e-10)
+    np.testing.assert_allclose(exact["potential"], 0.5 - 0.5 * (plus + minus), rtol=1e-10)
 
 
 @pytest.mark.parametrize("seed", [4, 5, 6, 7])

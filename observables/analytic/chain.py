@@ -103,7 +103,8 @@ def incoherent_chain(reflections) -> dict[str, np.ndarray | float]:
     Returns T, R, the right/left-moving fluxes ``plus[j]``, ``minus[j]`` in gap j
     (gap 0 left of impurity 0, gap N right of the last), in units of the incident flux,
     the force on each impurity (1/pi)(plus_{i} + minus_{i} - plus_{i+1} - minus_{i+1})
-    = (2/pi) T R_i / T_i, and the gap potentials e dPhi_j = -(plus_j + minus_j)/2.
+    = (2/pi) T R_i / T_i, and the gap potentials e dPhi_j = 1/2 - (plus_j + minus_j)/2
+    (reservoirs at -1/2 and +1/2).
     """
     reflections = np.asarray(reflections, float)
     ratio = reflections / (1.0 - reflections)
@@ -118,7 +119,7 @@ def incoherent_chain(reflections) -> dict[str, np.ndarray | float]:
         "plus": plus,
         "minus": minus,
         "force": force,
-        "potential": -(plus + minus) / 2.0,
+        "potential": 0.5 - (plus + minus) / 2.0,
     }
 
 
