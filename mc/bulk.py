@@ -164,6 +164,7 @@ def results(case, batches, layout) -> ResultRows:
             # background scattering.  Eq. 26 from the quadrature and from the simulated delta sigma
             # stand beside it and show how far an anisotropic tau(k) breaks it.
             rows.add("wind_force", force.mean[i], force.stderr[i], ref_force[i], component=comp, position=position,
+                     units="k_F e E0 l",
                      estimator="momentum_transfer", eq26=ref_eq26[i], eq26_from_simulated_sigma=eq26.mean[i],
                      eq26_from_simulated_sigma_stderr=eq26.stderr[i], fom=float(figure_of_merit(force[i], seconds)))
     if "density_dipole" in model.tallies:

@@ -208,10 +208,10 @@ def results(case, plan, batches, layout) -> ResultRows:
         thickness=slab.thickness,
     )
     common = {"seconds": seconds}
-    drive = "tau v_F E0" if bulk else "delta_mu / e"
+    drive = "E0 l" if bulk else "delta_mu / e"
     length = model["length"]
     if length is None:
-        rho_units, rho_scale = "hbar / (e^2 k_F^2) [rho * L]", 1.0
+        rho_units, rho_scale = "hbar / (e^2 k_F^2)", 1.0  # rho L: resistance times area
     else:
         rho_units, rho_scale = "hbar / (e^2 k_F)", 1.0 / length
 
@@ -223,14 +223,14 @@ def results(case, plan, batches, layout) -> ResultRows:
     if "potential_drop" in tallies:
         add("potential_drop", batch_estimate(drop_totals, histories), refs["potential_drop"], drive, "47a" if bulk else "41")
         half = 0.5 * slab.thickness
-        density_units = "tau v_F E0 e dn/dE" if bulk else "delta_mu dn/dE"
+        density_units = "e E0 l dn/dE" if bulk else "delta_mu dn/dE"
         density = batch_estimate(sides, histories)
         for k, (side, z) in enumerate((("left", -half), ("right", half))):
             rows.add("density", density.mean[k], density.stderr[k], refs[f"density_{side}"], position=(np.nan, np.nan, z),
                      units=density_units, equation="3, 40", side=side, **common)
     if "current" in tallies or "resistivity" in tallies or "resistivity_reservoir" in tallies:
         current = batch_estimate(current_totals, histories)
-        add("current", current, refs["current"], "k_F^3 e E0 tau / m per area" if bulk else "k_F^2 delta_mu / hbar per area",
+        add("current", current, refs["current"], "k_F^2 e E0 l / hbar" if bulk else "k_F^2 delta_mu / hbar",
             "J0 through layer" if bulk else "42")
         rho = function_estimate(lambda drop, j: -drop / j, [drop_totals, current_totals], histories).scaled(rho_scale)
         add("resistivity", rho, refs["resistivity"] * rho_scale, rho_units, "43 with cos-weighted integrands" if bulk else "43")
@@ -239,7 +239,7 @@ def results(case, plan, batches, layout) -> ResultRows:
             add("resistivity_reservoir", rho_res, refs["resistivity_reservoir"] * rho_scale, rho_units, "44")
     if "wind_force" in tallies:
         add("wind_force", batch_estimate(force_totals, histories), refs["wind_force"],
-            "k_F^3 e tau v_F E0 per area" if bulk else "k_F^3 delta_mu per area", "47b" if bulk else "46", component="z")
+            "k_F^3 e E0 l" if bulk else "k_F^3 delta_mu", "47b" if bulk else "46", component="z")
     return rows
 
 

@@ -43,8 +43,31 @@ OBSERVABLES = {
     "density_dipole",
 }
 
-# Units of each observable in the reduced system hbar = m = e = k_F = 1 with
-# delta-mu = 1 (ballistic systems) or e E0 tau = 1 (bulk systems), SPEC §1.
+UNITS = {
+    # driven by the reservoirs' delta-mu (ballistic and two-terminal systems)
+    "e delta_mu / hbar": "particle current, in units of delta-mu/hbar (times e: the charge current)",
+    "hbar / e^2": "resistance (= 4108.24 Ohm)",
+    "delta_mu dn/dE": "excess electron density, in units of delta-mu times the density of states dn/dE = 1/pi^2",
+    "delta_mu / e": "electrostatic potential e dPhi/delta-mu (left reservoir -1/2, right +1/2)",
+    "k_F^2 delta_mu / hbar": "particle current density (a current per unit area of a layer)",
+    "k_F delta_mu": "force, in units of hbar k_F delta-mu / hbar = k_F delta-mu",
+    "k_F^3 delta_mu": "force per unit area of a layer",
+    "delta_mu / hbar": "rate (collisions per unit time)",
+    "hbar / (e^2 k_F)": "resistivity (resistance times length)",
+    "hbar / (e^2 k_F^2)": "resistance times area of a layer (rho L when no length is given)",
+    "hbar k_F / e^2": "1D resistivity (resistance per unit length of a chain)",
+    # driven by a bulk field E0 with mean free path l = v_F tau (Sorbello Eq. 1, e E0 l = 1)
+    "E0 l": "electrostatic potential (drop), in units of the field times the mean free path",
+    "e E0 l dn/dE": "excess electron density for the bulk drive",
+    "k_F^2 e E0 l / hbar": "particle current density for the bulk drive",
+    "k_F e E0 l": "force for the bulk drive",
+    "k_F^3 e E0 l": "force per unit area for the bulk drive",
+    "e^2 k_F / hbar": "conductivity change times volume of one scattering complex (Sorbello Eq. A5)",
+    "e E0 l / k_F^2": "strength p of the residual-resistivity dipole dn = (dn/dE) p cos(theta)/r^2 (Eq. 6)",
+    "1": "dimensionless",
+}
+"""The units every table uses (reduced: hbar = m = e = k_F = 1, SPEC §1), and what each means."""
+
 REDUCED_UNITS = {
     "current": "e delta_mu / hbar",
     "resistance": "hbar / e^2",
@@ -64,8 +87,9 @@ REDUCED_UNITS = {
     "gamma_wexler": "1",
     "transmission": "1",
     "reflection": "1",
-    "density_dipole": "e E0 tau0 / (e k_F^2)",
+    "density_dipole": "e E0 l / k_F^2",
 }
+"""Default unit of each observable (a system passes ``units=`` where its drive or geometry differs)."""
 
 
 class ResultRows:
@@ -100,6 +124,7 @@ class ResultRows:
         if observable not in OBSERVABLES:
             raise ValueError(f"unknown observable {observable!r}; add it to observables.tables.OBSERVABLES")
         x, y, z = (np.nan, np.nan, np.nan) if position is None else (float(p) for p in position)
+        _check_units(units)
         row = {
             "case": self.case,
             "observable": observable,
@@ -125,6 +150,7 @@ class ResultRows:
         scalars or arrays of the same length."""
         if observable not in OBSERVABLES:
             raise ValueError(f"unknown observable {observable!r}; add it to observables.tables.OBSERVABLES")
+        _check_units(units)
         values = np.ravel(np.asarray(values, dtype=float))
         n = values.size
         x, y, z = (np.broadcast_to(np.ravel(np.asarray(p, dtype=float)), (n,)) for p in positions)
@@ -152,14 +178,45 @@ class ResultRows:
         return flag_unscored(results_frame(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()))
 
 
+def _check_units(units) -> None:
+    if units is not None and units not in UNITS:
+        raise ValueError(f"unit {units!r} is not in observables.tables.UNITS")
+
+
+INTEGER_COLUMNS = {"seed", "histories", "batches", "impurity", "impurities", "gap", "point", "histories_run",
+                   "batches_run"}
+"""Counts and indices: integers in every table even where some rows have none."""
+
+ZERO_REFERENCE = 1e-12
+"""A reference below this fraction of the largest one of its observable is a zero of symmetry."""
+
+
 def results_frame(rows) -> pd.DataFrame:
+    """The table in its clean form: contract columns first, integer columns as integers, extra
+    columns that no row of the table uses dropped, references that vanish by symmetry exactly 0."""
     frame = pd.DataFrame(rows)
     if frame.empty:
         frame = pd.DataFrame(columns=REQUIRED_COLUMNS)
-    extra = [c for c in frame.columns if c not in REQUIRED_COLUMNS]
-    frame = frame[REQUIRED_COLUMNS + extra]
+    extra = [c for c in frame.columns if c not in REQUIRED_COLUMNS and not _unused(frame[c])]
+    frame = frame[REQUIRED_COLUMNS + extra].copy()
     frame["component"] = frame["component"].fillna("").astype(str)
+    if not frame.empty:
+        scale = frame["reference"].abs().groupby([frame["case"], frame["observable"]]).transform("max")
+        frame["reference"] = frame["reference"].where(~(frame["reference"].abs() <= ZERO_REFERENCE * scale), 0.0)
+    for column in extra:
+        frame[column] = _as_integers(frame[column])
     return frame
+
+
+def _unused(column: pd.Series) -> bool:
+    return bool(column.isna().all() or (column.dtype == object and column.fillna("").eq("").all()))
+
+
+def _as_integers(column: pd.Series) -> pd.Series:
+    """A count or index column with gaps (NaN where a row has none) as a nullable integer column."""
+    if column.name not in INTEGER_COLUMNS or column.dtype.kind not in "fO":
+        return column
+    return pd.to_numeric(column).astype("Int64")
 
 
 UNSCORED = "unscored"
@@ -209,6 +266,8 @@ def write_table_files(frame: pd.DataFrame, folder: str | os.PathLike, stem: str 
     (``{stem}_timing.csv`` for another stem) into ``folder``, which must exist."""
     folder = Path(folder)
     results, timing = split_timing(frame)
+    # a scalar's empty component is missing in both files (a CSV cannot tell "" from missing)
+    results = results.assign(component=results["component"].replace("", None))
     paths = [folder / f"{stem}.csv", folder / f"{stem}.parquet"]
     results.to_csv(paths[0], index=False)
     results.to_parquet(paths[1], index=False)
@@ -234,3 +293,12 @@ def write_table(frame: pd.DataFrame, out_dir: str | os.PathLike) -> list[Path]:
         return written
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """A results table written by emmc (csv or parquet) as :func:`mc.run` returns it: the
+    missing component of scalars back to ""."""
+    path = Path(path)
+    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    frame["component"] = frame["component"].fillna("").astype(str)
+    return frame
