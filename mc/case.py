@@ -76,7 +76,21 @@ def write_results(frame: pd.DataFrame, out_dir: str | Path) -> list[Path]:
     return write_table(frame, out_dir)
 
 
-def plot(case: Case, frame: pd.DataFrame, out_dir: str | Path) -> list[Path]:
-    """The system's PNG figures of a results table (none if the system draws none)."""
+def figures(case: Case, frame: pd.DataFrame) -> dict:
+    """The case's figures (matplotlib Figures, for notebooks): the system's own and the validation
+    figure of every estimate against its reference with residuals in sigma."""
+    from observables.plots import validation_figure
+
     module = system_module(case.kind)
-    return module.plot(case, frame, Path(out_dir)) if hasattr(module, "plot") else []
+    drawn = dict(module.figures(case, frame)) if hasattr(module, "figures") else {}
+    validation = validation_figure(frame, f"{case.name}: Monte Carlo (± σ) against the references")
+    if validation is not None:
+        drawn["validation"] = validation
+    return drawn
+
+
+def plot(case: Case, frame: pd.DataFrame, out_dir: str | Path) -> list[Path]:
+    """The case's figures as PNG files in ``out_dir``."""
+    from observables.plots import save_figures
+
+    return save_figures(figures(case, frame), out_dir)

@@ -28,7 +28,6 @@ Reduced units hbar = m = e = k_F = 1, delta-mu = 1; the 1D resistivities
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 
@@ -303,39 +302,10 @@ def results(case, result) -> ResultRows:
     return rows
 
 
-def plot(case, frame, out_dir) -> list[Path]:
+def figures(case, frame) -> dict:
     """Gap potentials (coherent and semiclassical) along the chain and the force on every impurity."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from observables.plots import chain_figure
 
     chain = case.model["chain"]
-    fig, axes = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
-    pot = frame[frame.observable == "potential"]
     lo, hi = gap_edges(chain)
-    for colour, (method, style) in enumerate((("transfer_matrix", "-"), ("semiclassical", "--"))):
-        sub = pot[pot.method == method].sort_values("gap")
-        if len(sub):
-            gaps = sub.gap.to_numpy(int)
-            axes[0].hlines(sub.value, lo[gaps], hi[gaps], colors=f"C{colour}", linestyles=style, label=method)
-            axes[0].plot(sub.z, sub.reference, "k.", ms=3)
-    for p in chain.potentials:
-        for ax in axes:
-            ax.axvline(p.position, color="grey", lw=0.5)
-    axes[0].set_ylabel("e δΦ / Δμ (gap average)")
-    axes[0].legend()
-    axes[0].set_title(case.name)
-    force = frame[frame.observable == "wind_force"]
-    for method, marker in (("transfer_matrix", "o"), ("semiclassical", "s")):
-        sub = force[force.method == method]
-        if len(sub):
-            axes[1].errorbar(sub.z, sub.value, yerr=sub.stderr, fmt=marker, label=method, ms=4)
-    axes[1].set_xlabel("z (1/k_F)")
-    axes[1].set_ylabel("F_w (k_F Δμ)")
-    axes[1].legend()
-    fig.tight_layout()
-    out = Path(out_dir) / "chain_profile.png"
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return [out]
+    return {"chain_profile": chain_figure(frame, lo, hi, [p.position for p in chain.potentials], case.name)}

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -866,7 +865,7 @@ def _impurity_rows(rows, model: PointContactModel, plan: Plan, references: Refer
                  first_order_reference=first_order_delta_r, tally="global")
 
 
-def plot(case, frame, out_dir: Path) -> list[Path]:
-    from observables.plots import plot_point_contact
+def figures(case, frame) -> dict:
+    from observables.plots import point_contact_figures
 
-    return plot_point_contact(frame, case.model.contact.radius, Path(out_dir), case.name)
+    return point_contact_figures(frame, case.model.contact.radius, case.name)

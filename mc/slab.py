@@ -34,7 +34,6 @@ Resistivities (Eqs. 43, 44) are ratios of tallies scored in the same histories
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 
@@ -243,11 +242,9 @@ def results(case, plan, batches, layout) -> ResultRows:
     return rows
 
 
-def plot(case, frame, out_dir) -> list[Path]:
-    """R(theta), T(theta) and the integrand weights of Eqs. 41-47b against cos(theta); the profile V(z)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+def figures(case, frame) -> dict:
+    """The layer's inputs: R(theta), T(theta) and the integrand weights of Eqs. 41-47b, and the profile V(z)
+    (the Monte Carlo against Eqs. 41-47b is in the validation figure of every case)."""
     import matplotlib.pyplot as plt
 
     slab = case.model["slab"]
@@ -261,7 +258,7 @@ def plot(case, frame, out_dir) -> list[Path]:
     ax.plot(mu, mu**3 * R, ":", label="cos³θ R (Eq. 47b)")
     ax.set_xlabel("cos θ = k_z / k_F")
     ax.legend()
-    ax.set_title(case.name)
+    ax.set_title(f"{case.name}: the layer's reflection")
     ax = axes[1]
     if slab.uses_table:
         ax.text(0.5, 0.5, "R given as a table", ha="center", transform=ax.transAxes)
@@ -273,7 +270,4 @@ def plot(case, frame, out_dir) -> list[Path]:
         ax.set_ylabel("V(z) (ħ²k_F²/m)")
         ax.legend()
     fig.tight_layout()
-    out = Path(out_dir) / "slab_reflection.png"
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return [out]
+    return {"slab_reflection": fig}
