@@ -607,7 +607,7 @@ FAMILY_TITLES = (
     (("slab",), "Slab: `kind = \"slab\"`", "Sorbello Sec. III B; see [Slab](systems/slab.md)."),
     (("chain",), "Chain: `kind = \"chain\"`", "Sorbello Sec. III A; see [Chain](systems/chain.md)."),
     (("bulk",), "Bulk: `kind = \"bulk\"`", "Sorbello Appendix and Eq. 26; see [Bulk](systems/bulk.md)."),
-    (("scatterer",), "Scatterer tables", "SPEC §3; see [Scatterers](systems/scatterers.md)."),
+    (("scatterer",), "Scatterer tables", "See [Scatterers](systems/scatterers.md) for the models and their conventions."),
     (("potential",), "Born potentials: `scatterer = { model = \"born\", potential = { ... } }`", ""),
 )
 
