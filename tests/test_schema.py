@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import copy
 import dataclasses
+import functools
 import itertools
 import math
 from pathlib import Path
@@ -42,6 +43,16 @@ PARSERS = {
 """Every module that reads case keys, and the families whose keys it reads."""
 
 ACCESSORS = {"raw", "number", "string", "vector", "vectors", "numbers", "table", "tables"}
+
+
+@pytest.fixture(autouse=True)
+def _gauss_legendre_once(monkeypatch):
+    """The Born model draws 400 Gauss-Legendre nodes (an eigenvalue problem) per parse; this module parses
+    a dozen Born tables, so it computes them once (copies, so no caller can alter the cache)."""
+    leggauss = np.polynomial.legendre.leggauss
+    cached = functools.lru_cache(maxsize=None)(leggauss)
+    monkeypatch.setattr(np.polynomial.legendre, "leggauss",
+                        lambda n: tuple(a.copy() for a in cached(n)))
 
 
 def _hosts(group: schema.Group):
