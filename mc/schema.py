@@ -157,6 +157,14 @@ def base_case(system: str) -> dict:
 _IMPURITY = {"position": [0.0, 0.0, 10.0], "scatterer": {"model": "isotropic", "cross_section": 1.0}}
 
 
+def _optional_tallies(title: str, system: str, kinds, example: str) -> Group:
+    """``[[tallies]]`` of a system that reports every kind when none is given (slab, chain)."""
+    return Group(title, "tallies[]", (system,), (
+        Key("kind", "string", REQUIRED, allowed=_choices(kinds),
+            doc="What to report; without any `[[tallies]]` every kind is reported.", example=example),
+    ), base={"kind": example})
+
+
 @functools.lru_cache(maxsize=None)
 def groups() -> tuple[Group, ...]:
     """The registry: every table of every family, in the order of the reference page."""
@@ -341,10 +349,7 @@ def groups() -> tuple[Group, ...]:
                 doc="Ballistic feed only: `left` raises the left reservoir by delta-mu; `symmetric` puts "
                     "+-delta-mu/2 on the two sides (only the densities shift)."),
         )),
-        Group("Slab tallies", "tallies[]", ("slab",), (
-            Key("kind", "string", REQUIRED, allowed=_choices(slab.TALLY_KINDS),
-                doc="What to report; without any `[[tallies]]` every kind is reported.", example="current"),
-        ), base={"kind": "current"}),
+        _optional_tallies("Slab tallies", "slab", slab.TALLY_KINDS, "current"),
     ]
 
     # ---------------------------------------------------------------- chain
@@ -386,10 +391,7 @@ def groups() -> tuple[Group, ...]:
             Key("seed", "integer", None, allowed="0 <= seed < 2^63", default_text="the case's seed",
                 doc="Seed of the positions and strengths (a random chain is fixed by it).", example=7),
         ), base={"count": 3, "strength": 0.5}),
-        Group("Chain tallies", "tallies[]", ("chain",), (
-            Key("kind", "string", REQUIRED, allowed=_choices(chain.TALLY_KINDS),
-                doc="What to report; without any `[[tallies]]` every kind is reported.", example="transmission"),
-        ), base={"kind": "transmission"}),
+        _optional_tallies("Chain tallies", "chain", chain.TALLY_KINDS, "transmission"),
     ]
 
     # ---------------------------------------------------------------- bulk
