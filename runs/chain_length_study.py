@@ -4,7 +4,7 @@
 
 N delta barriers of equal strength g in a chain of length L = N * spacing,
 barrier i at z_i = (i + 1/2) spacing + delta_i with delta_i uniform in
-(-pi/4, pi/4) k_F^-1 ... (-lambda_F/4, lambda_F/4): the round-trip phase 2 k_F delta between
+(-pi/2, pi/2) / k_F, i.e. (-lambda_F/4, lambda_F/4): the round-trip phase 2 k_F delta between
 neighbours is then uniform over 2 pi, the random-phase ensemble in which
 the references below are exact.  (Poisson-distributed positions, e.g.
 ``[geometry] random``, give phases that are not quite uniform and a
