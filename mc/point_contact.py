@@ -41,6 +41,7 @@ from mc.errors import ConfigError
 from mc.model import MAX_EVENTS, ImpurityModel, OpeningView, TransportModel, engine_simulation
 from mc.scatterer_input import parse_scatterer
 from mc.sources import DiskEmitter, HemisphereEmitter
+from observables.analytic import constriction as neck_form
 from observables.analytic import point_contact as closed_form
 from observables.statistics import Estimate, batch_estimate, figure_of_merit, function_estimate
 from observables.tables import ResultRows
@@ -182,6 +183,22 @@ class PointContactModel:
         neck_passes = c.is_aperture or (c.specularity == 1.0 and c.outlet_radius >= c.radius)
         leads_pass = not c.has_leads or c.specularity == 1.0
         return neck_passes and leads_pass
+
+    @property
+    def neck_transmission_holds(self) -> bool:
+        """I = a^2 W(L/a, p)/4 pi (observables.analytic.constriction, Clausing for p = 0): a ballistic
+        straight neck of any wall specularity between half-spaces (no leads)."""
+        c = self.contact
+        return self.ballistic and not c.is_aperture and c.outlet_radius == c.radius and not c.has_leads
+
+    def current_reference(self) -> float:
+        """The particle current's reference where one holds (NaN elsewhere)."""
+        c = self.contact
+        if self.sharvin_current_holds:
+            return closed_form.sharvin_current(c.narrowest)
+        if self.neck_transmission_holds:
+            return neck_form.current(c.radius, c.length, c.specularity)
+        return math.nan
 
 
 # ------------------------------------------------------------------------------------ geometry
@@ -638,7 +655,7 @@ def results(case, plan: Plan, references: References, batches, layout) -> Result
     drain = layout.read(totals, "reservoirs")[:, plan.drain, 0]
     current = batch_estimate(drain, histories)
     if "current" in model.tallies:
-        reference = closed_form.sharvin_current(c.narrowest) if model.sharvin_current_holds else np.nan
+        reference = model.current_reference()
         rows.add("current", current.mean, current.stderr, reference, tally="global", fom=fom(current))
         resistance = current.reciprocal()
         rows.add("resistance", resistance.mean, resistance.stderr, 1.0 / reference, tally="global",
