@@ -405,6 +405,7 @@ def _parse_tally(tally: Table, model: PointContactModel, geometry: Geometry) -> 
     if kind == "current":
         if "planes" in tally:
             model.planes = [float(z) for z in tally.numbers("planes")]
+            _check_planes(tally, model)
         tally.finish()
         return
     if kind in IMPURITY_TALLIES:
@@ -436,6 +437,33 @@ def _parse_tally(tally: Table, model: PointContactModel, geometry: Geometry) -> 
             raise tally.error("mesh", f"extends to {corner:g}, beyond the simulated ball of radius {model.reservoir_radius}")
         model.mesh = mesh
     tally.finish()
+
+
+def _check_planes(tally: Table, model: PointContactModel) -> None:
+    """A plane's net crossings are the current only where it is a whole cross-section between the reservoirs.
+
+    Refused: a plane on a screen (a tally surface coinciding with a wall makes the nearest-surface
+    step pick either one, and particles slipped through the screen), and a plane outside the neck
+    when the reservoirs are hemispheres (the sphere cuts the plane: particles absorbed between
+    the plane and the screen never cross it) or beyond the ends of the wires."""
+    c = model.contact
+    for i, z in enumerate(model.planes):
+        key = f"planes[{i}]"
+        scale = max(1.0, abs(z), c.radius)
+        for screen in sorted({c.entrance_z, c.exit_z}):
+            if abs(z - screen) <= 1e-9 * scale:
+                raise tally.error(key, f"z = {z:g} lies on the screen plane z = {screen + 0.0:g}; move the plane off "
+                                       f"the wall")
+        if c.has_leads:
+            lo, hi = c.entrance_z - c.lead_length, c.exit_z + c.lead_length
+            if not lo < z < hi:
+                raise tally.error(key, f"z = {z:g} is not between the wire ends (reservoirs) z = {lo:g} and {hi:g}")
+        elif model.reservoir_radius < math.inf and not c.entrance_z < z < c.exit_z:
+            whole = (f"only planes inside the neck (z between {c.entrance_z:g} and {c.exit_z:g}) are whole"
+                     if not c.is_aperture else "no plane is whole beside an aperture")
+            raise tally.error(key, f"z = {z:g} is cut by the reservoir hemispheres of radius {model.reservoir_radius:g}, "
+                                   f"so its crossings miss current: with hemispherical reservoirs {whole}; the "
+                                   f"aperture source (half-spaces to infinity) has whole planes everywhere")
 
 
 def _physical_radius(scatterer) -> float:
