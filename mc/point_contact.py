@@ -110,6 +110,17 @@ class Contact:
     def narrowest(self) -> float:
         return min(self.radius, self.outlet_radius)
 
+    def neck_radius_at(self, z: float) -> float:
+        """Radius of the neck (cylinder or cone) at height z between the screens."""
+        return self.radius + (self.outlet_radius - self.radius) * (z - self.entrance_z) / self.length
+
+    def in_neck_wall(self, position) -> bool:
+        """Is the point in the solid beside the neck (between the screens, outside the neck)?"""
+        x, y, z = position
+        if self.is_aperture or not self.entrance_z < z < self.exit_z:
+            return False
+        return math.hypot(x, y) >= self.neck_radius_at(z)
+
     def wall_clearance(self, position) -> float:
         """Distance from a point downstream of the contact (z >= exit) to the nearest wall: the outlet
         screen with its rim (the neck lies behind it) and, with leads, the wire."""
@@ -328,6 +339,16 @@ def _parse_mesh(table: Table, contact: Contact) -> CylindricalMesh:
     for plane in sorted({contact.entrance_z, contact.exit_z}):
         if mesh.z_min < plane < mesh.z_max and np.min(np.abs(edges - plane)) > 1e-9 * (mesh.z_max - mesh.z_min):
             raise table.error("n_z", f"the screen plane z = {plane:g} must be a cell edge (cells may not straddle a wall)")
+    spans_neck = mesh.z_min < contact.exit_z and mesh.z_max > contact.entrance_z and not contact.is_aperture
+    if spans_neck and mesh.rho_max > contact.narrowest:
+        # the neck wall must be a cell edge too: a straight neck's radius a, and no cell beside a cone
+        spans = f"the mesh spans the neck (z between {contact.entrance_z:g} and {contact.exit_z:g}): "
+        if contact.outlet_radius != contact.radius:
+            raise table.error("rho_max", spans + f"must not exceed the narrowest neck radius {contact.narrowest:g} "
+                                                 f"(cells may not straddle the cone's wall)")
+        if np.min(np.abs(mesh.rho_edges - contact.radius)) > 1e-9 * mesh.rho_max:
+            raise table.error("n_rho", spans + f"the neck radius {contact.radius:g} must be a cell edge (cells may "
+                                               f"not straddle a wall)")
     return mesh
 
 
@@ -476,9 +497,11 @@ def _parse_impurity(table: Table, model: PointContactModel, geometry: Geometry) 
     position = table.vector("position")
     c = model.contact
     x, y, z = position
+    if c.in_neck_wall(position):
+        raise table.error("position", f"{list(position)} is inside the wall beside the neck")
     if z < c.exit_z:
         raise table.error("position", f"must have z >= {c.exit_z:g} (downstream of the contact; the upstream side is "
-                                      f"the mirror problem), got {list(position)}")
+                                      f"the mirror problem, the inside of the neck is not supported), got {list(position)}")
     clearance = c.wall_clearance(position)
     if clearance <= 0.0:
         raise table.error("position", f"{list(position)} is inside the wall")
