@@ -44,9 +44,9 @@ q(x) = (1 - p) E(x), and the rest passes straight through:
 T_direct = 1 - 2 int_0^L q (a specular wall never reverses v_z).  p = 0 is
 Clausing's equation (q = F, E = F, T_direct = F_dd); p = 1 gives W = 1.
 
-Numerics: Nystrom on composite Gauss-Legendre panels; K_p has a kink at
-z = 0, so the row of a node integrates its own panel by product integration
-(Lagrange basis on two Gauss rules split at the node).  Checked by
+Numerics: Nystrom on equal composite Gauss-Legendre panels; K_p has a kink
+at z = 0, so the row of a node integrates its own panel by product
+integration (Lagrange basis on two Gauss rules split at the node).  Checked by
 refinement, by the equilibrium identity n_left(x) + n_left(L - x) = 1 - p
 (both ends fed equally, the wall sees an isotropic gas) and by W + back = 1
 (tests/test_constriction.py).  Known values (Berman 1965, and other tables
@@ -171,25 +171,29 @@ def solve_wall_density(length_over_radius: float, specularity: float = 0.0, *, p
     if not 0.0 <= p < 1.0:
         raise ValueError(f"specularity must be in [0, 1) for the wall density (p = 1 has no diffuse events), got {p}")
     panels = max(1, math.ceil(length / panel_length))
-    edges = np.linspace(0.0, length, panels + 1)
+    width = length / panels
     t, w = np.polynomial.legendre.leggauss(order)
-    half = 0.5 * np.diff(edges)
-    mid = 0.5 * (edges[1:] + edges[:-1])
-    nodes = (mid[:, None] + half[:, None] * t[None, :]).ravel()
-    weights = (half[:, None] * w[None, :]).ravel()
-    # smooth part: the Gauss rule of each source panel
-    matrix = diffuse_kernel(nodes[:, None] - nodes[None, :], p) * weights[None, :]
-    # own panel: product integration split at the node, where K_p has its kink
+    local = 0.5 * width * (t + 1.0)  # nodes inside one panel, from its left edge
+    nodes = (width * np.arange(panels)[:, None] + local[None, :]).ravel()
+    weights = np.tile(0.5 * width * w, panels)
+    # smooth part: the Gauss rule of each source panel.  The panels are equal, so the kernel
+    # between two depends only on how many panels apart they are (2 panels - 1 blocks)
+    apart = np.arange(-(panels - 1), panels)
+    blocks = diffuse_kernel(apart[:, None, None] * width + local[None, :, None] - local[None, None, :], p)
+    panel_of = np.repeat(np.arange(panels), order)
+    index = np.tile(np.arange(order), panels)
+    matrix = blocks[panel_of[:, None] - panel_of[None, :] + panels - 1, index[:, None], index[None, :]] * weights[None, :]
+    # own panel: product integration split at the node, where K_p has its kink (Lagrange basis
+    # of the panel's nodes on a Gauss rule either side); the same block for every panel
     ts, ws = np.polynomial.legendre.leggauss(2 * order)
+    own = np.empty((order, order))
+    for i, x in enumerate(local):
+        points = np.concatenate([x * 0.5 * (ts + 1.0), x + (width - x) * 0.5 * (ts + 1.0)])
+        point_weights = np.concatenate([0.5 * x * ws, 0.5 * (width - x) * ws])
+        own[i] = (point_weights * diffuse_kernel(x - points, p)) @ _lagrange_basis(local, points)
     for panel in range(panels):
-        lo, hi = edges[panel], edges[panel + 1]
-        columns = slice(panel * order, (panel + 1) * order)
-        local = nodes[columns]
-        for i, x in enumerate(local):
-            points = np.concatenate([lo + (x - lo) * 0.5 * (ts + 1.0), x + (hi - x) * 0.5 * (ts + 1.0)])
-            point_weights = np.concatenate([0.5 * (x - lo) * ws, 0.5 * (hi - x) * ws])
-            basis = _lagrange_basis(local, points)
-            matrix[panel * order + i, columns] = (point_weights * diffuse_kernel(x - points, p)) @ basis
+        block = slice(panel * order, (panel + 1) * order)
+        matrix[block, block] = own
     source = (1.0 - p) * escape_probability(nodes, p)
     density = np.linalg.solve(np.eye(len(nodes)) - matrix, source)
     return WallSolution(length, p, nodes, weights, density)
