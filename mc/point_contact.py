@@ -207,7 +207,7 @@ class PointContactModel:
         c = self.contact
         if self.sharvin_current_holds:
             return closed_form.sharvin_current(c.narrowest)
-        if self.neck_transmission_holds:
+        if self.neck_transmission_holds and c.length <= neck_form.MAX_LENGTH_OVER_RADIUS * c.radius:
             return neck_form.current(c.radius, c.length, c.specularity)
         return math.nan
 
