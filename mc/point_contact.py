@@ -40,6 +40,7 @@ from mc.errors import ConfigError
 from mc.model import MAX_EVENTS, ImpurityModel, OpeningView, TransportModel, engine_simulation
 from mc.scatterer_input import parse_scatterer
 from mc.sources import DiskEmitter, HemisphereEmitter
+from observables.analytic import constriction as neck_form
 from observables.analytic import point_contact as closed_form
 from observables.statistics import Estimate, batch_estimate, figure_of_merit, function_estimate
 from observables.tables import ResultRows
@@ -108,6 +109,17 @@ class Contact:
     @property
     def narrowest(self) -> float:
         return min(self.radius, self.outlet_radius)
+
+    def neck_radius_at(self, z: float) -> float:
+        """Radius of the neck (cylinder or cone) at height z between the screens."""
+        return self.radius + (self.outlet_radius - self.radius) * (z - self.entrance_z) / self.length
+
+    def in_neck_wall(self, position) -> bool:
+        """Is the point in the solid beside the neck (between the screens, outside the neck)?"""
+        x, y, z = position
+        if self.is_aperture or not self.entrance_z < z < self.exit_z:
+            return False
+        return math.hypot(x, y) >= self.neck_radius_at(z)
 
     def wall_clearance(self, position) -> float:
         """Distance from a point downstream of the contact (z >= exit) to the nearest wall: the outlet
@@ -185,6 +197,22 @@ class PointContactModel:
         neck_passes = c.is_aperture or (c.specularity == 1.0 and c.outlet_radius >= c.radius)
         leads_pass = not c.has_leads or c.specularity == 1.0
         return neck_passes and leads_pass
+
+    @property
+    def neck_transmission_holds(self) -> bool:
+        """I = a^2 W(L/a, p)/4 pi (observables.analytic.constriction, Clausing for p = 0): a ballistic
+        straight neck of any wall specularity between half-spaces (no leads)."""
+        c = self.contact
+        return self.ballistic and not c.is_aperture and c.outlet_radius == c.radius and not c.has_leads
+
+    def current_reference(self) -> float:
+        """The particle current's reference where one holds (NaN elsewhere)."""
+        c = self.contact
+        if self.sharvin_current_holds:
+            return closed_form.sharvin_current(c.narrowest)
+        if self.neck_transmission_holds and c.length <= neck_form.MAX_LENGTH_OVER_RADIUS * c.radius:
+            return neck_form.current(c.radius, c.length, c.specularity)
+        return math.nan
 
 
 # ------------------------------------------------------------------------------------ geometry
@@ -328,6 +356,18 @@ def _parse_mesh(table: Table, contact: Contact) -> CylindricalMesh | CartesianMe
         if z_min < plane < z_max and np.min(np.abs(z_edges - plane)) > 1e-9 * (z_max - z_min):
             raise table.error("shape" if kind == "cartesian" else "n_z",
                               f"the screen plane z = {plane:g} must be a cell edge (cells may not straddle a wall)")
+    spans_neck = z_min < contact.exit_z and z_max > contact.entrance_z and not contact.is_aperture
+    spans = f"the mesh spans the neck (z between {contact.entrance_z:g} and {contact.exit_z:g}): "
+    if spans_neck and kind == "cartesian":
+        raise table.error("lower", spans + "box cells would straddle the neck wall; use a cylindrical mesh there")
+    if spans_neck and mesh.rho_max > contact.narrowest:
+        # the neck wall must be a cell edge too: a straight neck's radius a, and no cell beside a cone
+        if contact.outlet_radius != contact.radius:
+            raise table.error("rho_max", spans + f"must not exceed the narrowest neck radius {contact.narrowest:g} "
+                                                 f"(cells may not straddle the cone's wall)")
+        if np.min(np.abs(mesh.rho_edges - contact.radius)) > 1e-9 * mesh.rho_max:
+            raise table.error("n_rho", spans + f"the neck radius {contact.radius:g} must be a cell edge (cells may "
+                                               f"not straddle a wall)")
     return mesh
 
 
@@ -414,6 +454,7 @@ def _parse_tally(tally: Table, model: PointContactModel, geometry: Geometry) -> 
     if kind == "current":
         if "planes" in tally:
             model.planes = [float(z) for z in tally.numbers("planes")]
+            _check_planes(tally, model)
         tally.finish()
         return
     if kind in IMPURITY_TALLIES:
@@ -450,6 +491,33 @@ def _parse_tally(tally: Table, model: PointContactModel, geometry: Geometry) -> 
     tally.finish()
 
 
+def _check_planes(tally: Table, model: PointContactModel) -> None:
+    """A plane's net crossings are the current only where it is a whole cross-section between the reservoirs.
+
+    Refused: a plane on a screen (a tally surface coinciding with a wall makes the nearest-surface
+    step pick either one, and particles slipped through the screen), and a plane outside the neck
+    when the reservoirs are hemispheres (the sphere cuts the plane: particles absorbed between
+    the plane and the screen never cross it) or beyond the ends of the wires."""
+    c = model.contact
+    for i, z in enumerate(model.planes):
+        key = f"planes[{i}]"
+        scale = max(1.0, abs(z), c.radius)
+        for screen in sorted({c.entrance_z, c.exit_z}):
+            if abs(z - screen) <= 1e-9 * scale:
+                raise tally.error(key, f"z = {z:g} lies on the screen plane z = {screen + 0.0:g}; move the plane off "
+                                       f"the wall")
+        if c.has_leads:
+            lo, hi = c.entrance_z - c.lead_length, c.exit_z + c.lead_length
+            if not lo < z < hi:
+                raise tally.error(key, f"z = {z:g} is not between the wire ends (reservoirs) z = {lo:g} and {hi:g}")
+        elif model.reservoir_radius < math.inf and not c.entrance_z < z < c.exit_z:
+            whole = (f"only planes inside the neck (z between {c.entrance_z:g} and {c.exit_z:g}) are whole"
+                     if not c.is_aperture else "no plane is whole beside an aperture")
+            raise tally.error(key, f"z = {z:g} is cut by the reservoir hemispheres of radius {model.reservoir_radius:g}, "
+                                   f"so its crossings miss current: with hemispherical reservoirs {whole}; the "
+                                   f"aperture source (half-spaces to infinity) has whole planes everywhere")
+
+
 def _physical_radius(scatterer) -> float:
     """How far the scatterer reaches: its own radius where it has one, else its equivalent disk."""
     parameters = getattr(scatterer, "parameters", {}) or {}
@@ -460,9 +528,11 @@ def _parse_impurity(table: Table, model: PointContactModel, geometry: Geometry) 
     position = table.vector("position")
     c = model.contact
     x, y, z = position
+    if c.in_neck_wall(position):
+        raise table.error("position", f"{list(position)} is inside the wall beside the neck")
     if z < c.exit_z:
         raise table.error("position", f"must have z >= {c.exit_z:g} (downstream of the contact; the upstream side is "
-                                      f"the mirror problem), got {list(position)}")
+                                      f"the mirror problem, the inside of the neck is not supported), got {list(position)}")
     clearance = c.wall_clearance(position)
     if clearance <= 0.0:
         raise table.error("position", f"{list(position)} is inside the wall")
@@ -676,7 +746,7 @@ def results(case, plan: Plan, references: References, batches, layout) -> Result
     drain = layout.read(totals, "reservoirs")[:, plan.drain, 0]
     current = batch_estimate(drain, histories)
     if "current" in model.tallies:
-        reference = closed_form.sharvin_current(c.narrowest) if model.sharvin_current_holds else np.nan
+        reference = model.current_reference()
         rows.add("current", current.mean, current.stderr, reference, tally="global", fom=fom(current))
         resistance = current.reciprocal()
         rows.add("resistance", resistance.mean, resistance.stderr, 1.0 / reference, tally="global",

@@ -241,6 +241,12 @@ def groups() -> tuple[Group, ...]:
                     "Maxwell crossover (`gamma_wexler` rows). Needs `[source] kind = \"reservoir\"`; the cost "
                     "grows as (R_res/l)^2 collisions per history.", example=50.0,
                 context={"source": {"kind": "reservoir"}}),
+            Key("first_order", "bool", False,
+                doc="Take the background only to first order in 1/l: flights stay ballistic and every flight "
+                    "segment scores the drain-current change of one collision on it, which gives Gamma(K -> inf) "
+                    "directly (`gamma_wexler` with estimator `first_order`). Needs a finite `mean_free_path` "
+                    "and finite reservoirs; allowed with either source.", example=True,
+                companions={"mean_free_path": 1000.0}, context={"source": {"kind": "reservoir", "reservoir_radius": 50.0}}),
         )),
         Group("Transport", "transport", contacts, (
             Key("multiple_scattering", "bool", False,
@@ -280,7 +286,8 @@ def groups() -> tuple[Group, ...]:
                 "Radius of every probe ball of the tally (only with `probes`).",
                 companions={"probes": [[0.0, 0.0, 10.0]]}),
             Key("mesh", "table", None, default_text="none (then `probes` is required)",
-                doc="A cylindrical (rho, z) mesh about the axis; one mesh per case, shared by its tallies.",
+                doc="A cylindrical (rho, z) mesh about the axis, or a box mesh (`mesh.kind = \"cartesian\"`); one "
+                    "mesh per case, shared by its tallies.",
                 example={"rho_max": 10.0, "n_rho": 4, "z_min": 2.0, "z_max": 10.0, "n_z": 4}),
             Key("mesh.rho_max", "float", REQUIRED, _LENGTH, "> 0", "Outer radius of the mesh.", example=10.0),
             Key("mesh.n_rho", "integer", REQUIRED, "", f">= 1; n_rho x n_z <= {pc.MAX_MESH_CELLS:,}",
@@ -290,8 +297,20 @@ def groups() -> tuple[Group, ...]:
             Key("mesh.z_max", "float", REQUIRED, _LENGTH, "> z_min; inside the reservoir ball", "Upper z edge.",
                 example=10.0),
             Key("mesh.n_z", "integer", REQUIRED, "", ">= 1", "Axial bins.", example=4),
+            Key("mesh.kind", "string", "cylindrical", allowed='"cylindrical" | "cartesian"',
+                doc="The mesh: cylindrical (the keys above) or a box of cells (the keys below).", example="cylindrical"),
         ), when={"kind": ("density", "current_density")},
             base={"kind": "density", "mesh": {"rho_max": 10.0, "n_rho": 4, "z_min": 2.0, "z_max": 10.0, "n_z": 4}}),
+        Group("Box mesh of a density or current-density tally", "tallies[]", contacts, (
+            Key("mesh.lower", "vector", REQUIRED, _LENGTH, "inside the reservoir ball; screen planes on cell edges; "
+                "not across a neck", "Lower corner (x, y, z) of the box.", example=[-10.0, -10.0, 2.0]),
+            Key("mesh.upper", "vector", REQUIRED, _LENGTH, "> lower in every coordinate", "Upper corner of the box.",
+                example=[10.0, 10.0, 10.0]),
+            Key("mesh.shape", "list of 3 integers", REQUIRED, "", f">= 1 each; nx ny nz <= {pc.MAX_MESH_CELLS:,}",
+                "Cells along x, y and z.", example=[2, 2, 4]),
+        ), when={"kind": ("density", "current_density")},
+            base={"kind": "density", "mesh": {"kind": "cartesian", "lower": [-10.0, -10.0, 2.0],
+                                              "upper": [10.0, 10.0, 10.0], "shape": [2, 2, 4]}}),
         Group("Impurity tallies", "tallies[]", contacts, (
             Key("estimator", "string", "next_event", allowed=_choices(pc.ESTIMATORS),
                 doc="Estimator of the impurity's scores (see Estimators): `both` reports each."),

@@ -58,6 +58,8 @@ EQUATIONS = {
     ("aperture", "wind_force"): "61, 63",
     ("aperture", "direct_force"): "59-60",
     ("aperture", "collision_rate"): "sigma_tot flux (SPEC 3)",
+    ("constriction", "current"): "48 x W(L/a, p): Clausing, 1 if specular",
+    ("constriction", "resistance"): "54 / W(L/a, p): Clausing, 1 if specular",
     ("bulk", "conductivity_change"): "A2-A5",
     ("bulk", "wind_force"): "A6, A7/26",
     ("bulk", "density_dipole"): "6 (Schaich 7)",
