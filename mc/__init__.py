@@ -20,6 +20,7 @@ _EXPORTS = {
     "load_case": "mc.case",
     "parse_case": "mc.case",
     "plot": "mc.case",
+    "figures": "mc.case",
     "run": "mc.case",
     "write_results": "mc.case",
 }

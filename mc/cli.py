@@ -1,12 +1,17 @@
-"""The ``emmc`` command line: one entry point for everything a user does.
+"""The emmc command line: one entry point for everything a user does.
 
     emmc run CASE.toml --out DIR [--histories N] [--seed S] [--threads T] [--plot]
     emmc sweep CASE.toml --set KEY=[v1, v2, ...] ... --out DIR
     emmc converge CASE.toml --out DIR
     emmc reproduce --out DIR [--quick]
+    emmc plot RUN_DIR
+    emmc list geometries|tallies|sources|scatterers|materials|observables|units
+    emmc schema KIND
 
-Bad input prints one line ``emmc: error: KEY: REASON`` and exits with status 2
-before any work starts; nothing is written.
+Bad input prints one line "emmc: error: KEY: REASON" and exits with status 2
+before any work starts; nothing is written.  Commands that live outside mc
+(emmc reproduce, in runs/) register through the "emmc.commands" entry points,
+so that mc never imports them.
 """
 
 from __future__ import annotations
@@ -76,9 +81,11 @@ def _add_run_options(parser, *, resume_help: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="emmc", description=__doc__.splitlines()[0], epilog=EPILOG,
+    parser = _Parser(prog="emmc", description="emmc: Monte Carlo transport of Fermi-surface electrons and "
+                                              "electromigration forces in mesoscopic metals.", epilog=EPILOG,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument("--version", action="version", version=f"emmc {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
 
     run = sub.add_parser("run", help="simulate one TOML case and write results.csv / results.parquet",
                          epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -116,11 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(converge, resume_help="continue the study DIR holds")
     converge.set_defaults(handler=_cmd_converge)
 
-    reproduce = sub.add_parser("reproduce", help="run the paper-reproduction campaign in runs/ and write REPORT.md",
-                               epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    reproduce.add_argument("--quick", action="store_true", help="fewer histories (a few minutes on 2 cores)")
-    _add_run_options(reproduce, resume_help="continue the campaign DIR holds")
-    reproduce.set_defaults(handler=_cmd_reproduce)
+    for command in _plugin_commands():
+        command.load()(sub, _add_run_options, _options, EPILOG)
 
     scatterer = sub.add_parser("scatterer", help="phase shifts and cross sections of one scatterer model")
     scatterer.add_argument("model", help="model name (isotropic, phase_shifts, hard_sphere, square_well, ...)")
@@ -131,7 +135,40 @@ def build_parser() -> argparse.ArgumentParser:
     scatterer.add_argument("--json", action="store_true", help="print one JSON object")
     scatterer.add_argument("--plot", metavar="FILE.png", help="draw |f(gamma)|^2 into FILE.png")
     scatterer.set_defaults(handler=_cmd_scatterer)
+
+    plot = sub.add_parser("plot", help="draw again every figure of a finished run directory from its saved table")
+    plot.add_argument("run_dir", help="a directory written by emmc run (or a campaign: every case inside it)")
+    plot.add_argument("--quiet", action="store_true", help="do not list the files written")
+    plot.set_defaults(handler=_cmd_plot)
+
+    listing = sub.add_parser("list", help="the names a case may use: geometries, tallies, sources, scatterers, "
+                                          "materials, observables, units")
+    listing.add_argument("what", help="geometries | tallies | sources | scatterers | materials | observables | units")
+    listing.set_defaults(handler=_cmd_list)
+
+    schema = sub.add_parser("schema", help="the keys of one geometry, tally, source or scatterer model, with their "
+                                           "types, defaults, units and allowed ranges")
+    schema.add_argument("kind", help="e.g. aperture, constriction, slab, chain, bulk, density, wind_force, "
+                                     "reservoir, hard_sphere, screened_coulomb (emmc list ... shows them)")
+    schema.set_defaults(handler=_cmd_schema)
     return parser
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("emmc")
+    except metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def _plugin_commands():
+    """Subcommands other packages register (entry point group "emmc.commands"): each is a function
+    (subparsers, add_run_options, options, epilog) that adds its parser."""
+    from importlib import metadata
+
+    return sorted(metadata.entry_points(group="emmc.commands"), key=lambda e: e.name)
 
 
 def _report_written(paths, quiet: bool) -> None:
@@ -193,16 +230,31 @@ def _cmd_converge(args) -> int:
                             factor=_whole("--factor", args.factor))
 
 
-def _cmd_reproduce(args) -> int:
-    from runs.reproduce import reproduce_command
-
-    return reproduce_command(_options(args), quick=args.quick)
-
-
 def _cmd_scatterer(args) -> int:
     from mc.scatterer_command import run_scatterer_command
 
     return run_scatterer_command(args.model, args.set, as_json=args.json, plot=args.plot)
+
+
+def _cmd_plot(args) -> int:
+    from mc.runner import plot_run_directory
+
+    _report_written([p for p in plot_run_directory(args.run_dir) if p.suffix == ".png"], args.quiet)
+    return 0
+
+
+def _cmd_list(args) -> int:
+    from mc.schema import listing
+
+    print(listing(args.what))
+    return 0
+
+
+def _cmd_schema(args) -> int:
+    from mc.schema import schema_text
+
+    print(schema_text(args.kind))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -243,3 +243,39 @@ def publish_run(run: Session, case, frame, result, plot) -> list[Path]:
             transport_seconds=totals.seconds, wall_seconds=time.perf_counter() - run.started,
             batches_resumed=result.resumed, target=result.target)
         return directory.publish(stage, provenance)
+
+
+def plot_run_directory(path: str) -> list[Path]:
+    """``emmc plot RUN_DIR``: every figure of a finished run directory drawn again from its saved tables.
+
+    Every folder of the run holding ``case.toml`` and ``results.parquet`` (the run itself, or each case
+    of a campaign) gets its case's figures; the directory is republished as a set with the old
+    figures replaced and the provenance extended by when the figures were drawn."""
+    import json
+    import shutil
+
+    from mc.case import parse_case, plot
+    from mc.config import load_toml
+    from mc.rundir import PROVENANCE, STATE
+    from observables.tables import read_table
+
+    directory = check_out(path, key="run_dir")
+    identity_file = directory / STATE / "run.json"
+    if not (directory / PROVENANCE).exists() or not identity_file.exists():
+        raise ConfigError("run_dir", f"{str(directory)!r} holds no finished emmc run (no {PROVENANCE})")
+    identity = json.loads(identity_file.read_text())["identity"]
+    old = json.loads((directory / PROVENANCE).read_text())
+    with RunDirectory.open(directory, identity, resume=True, key="run_dir") as run:
+        with run.staging() as stage:
+            for name in old.get("files", {}):
+                if not name.endswith(".png"):
+                    (stage / name).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(directory / name, stage / name)
+            for case_toml in sorted(stage.rglob("case.toml")):
+                folder = case_toml.parent
+                if (folder / "results.parquet").exists():
+                    data = load_toml(case_toml)
+                    plot(parse_case(data, default_name=str(data.get("name", "case"))), read_table(folder / "results.parquet"),
+                         folder)
+            fields = {k: v for k, v in old.items() if k not in ("files", "finished", "command")}
+            return run.publish(stage, run.provenance(**fields, figures_drawn=True))

@@ -686,3 +686,115 @@ def schema_markdown() -> str:
                     f"`{key.name}`", key.type, _default_text(key), key.unit, key.allowed, key.doc)) + " |")
             lines.append("")
     return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------------------ the command line
+
+LISTINGS = ("geometries", "tallies", "sources", "scatterers", "materials", "observables", "units")
+
+
+def _families_of(kind: str) -> list[Group]:
+    """The tables ``emmc schema KIND`` shows: a system, a tally kind, a source kind or a scatterer model."""
+    systems = [g for g in groups() if kind in g.families and g.families != SYSTEM_FAMILIES]
+    if systems:
+        return [g for g in groups() if g.families == SYSTEM_FAMILIES] + systems
+    chosen = []
+    for group in groups():
+        values = _when_values(group, "kind") if "kind" in group.when else ()
+        models = _when_values(group, "model") if "model" in group.when else ()
+        if kind in values or kind in models:
+            chosen.append(group)
+    if chosen and any("model" in g.when for g in chosen):
+        general = [g for g in groups() if g.families == ("scatterer",) and not g.when]
+        return general + chosen
+    if not chosen:  # a source kind: a value of the kind key of a [source] table
+        chosen = [g for g in groups() if g.location == "source" and kind in _source_kinds(g)]
+    return chosen
+
+
+def _source_kinds(group: Group) -> list[str]:
+    return [part.strip().strip('"') for key in group.keys if key.name == "kind" for part in key.allowed.split("|")]
+
+
+def schema_kinds() -> list[str]:
+    """Every name ``emmc schema`` accepts."""
+    names = set(SYSTEM_FAMILIES)
+    for group in groups():
+        for discriminator in ("kind", "model"):
+            if discriminator in group.when:
+                names.update(_when_values(group, discriminator))
+        if group.location == "source":
+            names.update(_source_kinds(group))
+    return sorted(names)
+
+
+def schema_text(kind: str, width: int = 100) -> str:
+    """The keys of one system, tally, source or scatterer model as plain text (``emmc schema KIND``)."""
+    import textwrap
+
+    from mc.errors import ConfigError
+
+    chosen = _families_of(kind)
+    if not chosen:
+        raise ConfigError("schema", f"unknown kind {kind!r}; one of: {', '.join(schema_kinds())}")
+    lines = [f"Keys of {kind!r} (units reduced: lengths in 1/k_F; `emmc list` shows the kinds):", ""]
+    for group in chosen:
+        where = f"[{group.location}]" if group.location and "[]" not in group.location else group.toml
+        if group.families in (("scatterer",), ("potential",)):
+            where = "scatterer = { ... }" if group.families == ("scatterer",) else "potential = { ... }"
+        condition = _when_text(group).replace("`", "")
+        lines.append(f"{group.title}: {where}" + (f" when {condition}" if condition else ""))
+        for key in group.keys:
+            default = _default_text(key).replace("`", "").replace("**", "")
+            head = f"  {key.name} ({key.type}; default {default}" + (f"; unit {key.unit}" if key.unit else "") + ")"
+            lines.append(head)
+            text = " ".join(t for t in (key.allowed and f"Allowed: {key.allowed}.", key.doc) if t).replace("`", "")
+            if text:
+                lines += textwrap.wrap(text, width, initial_indent="      ", subsequent_indent="      ")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def listing(what: str) -> str:
+    """``emmc list WHAT``: the names a case may use, one per line with what it is."""
+    from mc.errors import ConfigError
+
+    if what not in LISTINGS:
+        raise ConfigError("list", f"unknown listing {what!r}; one of: {', '.join(LISTINGS)}")
+    if what == "geometries":
+        titles = {"aperture": "hole of radius a in an opaque screen (Sorbello Sec. III C)",
+                  "constriction": "a neck of length L (cylinder or cone) between two screens",
+                  "slab": "an impurity layer between reservoirs (Sec. III B)",
+                  "chain": "a 1D chain of barriers between reservoirs (Sec. III A)",
+                  "bulk": "one scattering complex in a bulk metal (Appendix, Eq. 26)"}
+        from mc.systems import SYSTEMS
+
+        return "\n".join(f"{kind:<14}{titles.get(kind, '')}" for kind in sorted(SYSTEMS))
+    if what in ("tallies", "sources"):
+        location = "tallies[]" if what == "tallies" else "source"
+        rows = []
+        for system in SYSTEM_FAMILIES:
+            for group in groups():
+                if system in group.families and group.location == location:
+                    for key in group.keys:
+                        if key.name in ("kind", "distribution") and key.allowed:
+                            rows.append(f"{system:<14}{key.name}: {key.allowed}")
+        return "\n".join(dict.fromkeys(rows))
+    if what == "scatterers":
+        from mc.scattering.models import MODELS
+
+        docs = {g.when["model"]: g.title for g in groups() if g.families == ("scatterer",) and "model" in g.when
+                and isinstance(g.when["model"], str)}
+        return "\n".join(f"{model:<18}{docs.get(model, '')}" for model in MODELS)
+    if what == "materials":
+        from observables.materials import MATERIALS
+
+        lines = [f"{'name':<6}{'k_F (1/Angstrom)':>18}{'r_s':>7}{'valence':>9}"]
+        for name, metal in MATERIALS.items():
+            lines.append(f"{name:<6}{metal.k_fermi:>18.4g}{metal.rs:>7.3g}{metal.valence:>9d}")
+        return "\n".join(lines)
+    from observables.tables import OBSERVABLES, REDUCED_UNITS, UNITS
+
+    if what == "observables":
+        return "\n".join(f"{name:<24}{REDUCED_UNITS.get(name, '')}" for name in sorted(OBSERVABLES))
+    return "\n".join(f"{unit:<24}{meaning}" for unit, meaning in UNITS.items())

@@ -59,6 +59,17 @@ def campaign_cases(quick: bool) -> list:
     return cases
 
 
+def register(subparsers, add_run_options, options, epilog) -> None:
+    """``emmc reproduce``: registered with the command line through the "emmc.commands" entry point."""
+    import argparse
+
+    parser = subparsers.add_parser("reproduce", help="run the paper-reproduction campaign in runs/ and write REPORT.md",
+                                   epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer histories (a few minutes on 2 cores)")
+    add_run_options(parser, resume_help="continue the campaign DIR holds")
+    parser.set_defaults(handler=lambda args: reproduce_command(options(args), quick=args.quick))
+
+
 def reproduce_command(options: RunOptions, *, quick: bool = False) -> int:
     """Run the campaign into ``options.out``; exit status 1 when the verdict fails or a part failed."""
     cases = campaign_cases(quick)
