@@ -6,8 +6,9 @@ Sorbello Sec. III C beyond the axis: an isotropic impurity of cross section
 sigma = 1e-4 pi a^2 is placed at every node of an n x n grid in (rho, z)
 (0 < rho, z < 2a, right half-space) and each position is an independent
 first-order problem, so one run of the next-event estimator scores them all.
-Writes ``impurity_map.parquet/csv`` (the results table), ``impurity_maps.png``
-(|F_w|, F_d, delta R and F_d/F_w) and ``impurity_axis.png`` (on-axis F_w(z0),
+Writes ``results.parquet/csv`` (the results table), ``impurity_maps.png``
+(|F_w|, delta R, |F_d|: the Monte Carlo map, its relative error and |z| against
+the reference) and ``impurity_axis.png`` (on-axis F_w(z0),
 delta I(z0) and F_w/delta I against Eq. 62).
 """
 
@@ -51,27 +52,52 @@ def map_case(n: int, histories: int, seed: int = 40) -> mc.case.Case:
     })
 
 
-def _grid(frame, observable, component=""):
+def _grid(frame, observable, component="", column="value"):
     rows = frame[(frame.observable == observable) & (frame.component == component) & (frame.x > 0)]
-    return rows.pivot_table(index="x", columns="z", values="value")
+    return rows.pivot_table(index="x", columns="z", values=column)
+
+
+def _magnitude(frame, observable):
+    """|F| over the (rho, z) grid from its x and z components (y vanishes by symmetry), with the
+    stderr of |F| (delta method) and the |z| of the worse component against its reference."""
+    fx, fz = (_grid(frame, observable, c) for c in ("x", "z"))
+    sx, sz = (_grid(frame, observable, c, "stderr") for c in ("x", "z"))
+    rx, rz = (_grid(frame, observable, c, "reference") for c in ("x", "z"))
+    magnitude = np.hypot(fx, fz)
+    stderr = np.hypot(fx * sx, fz * sz) / magnitude
+    worst = np.maximum(np.abs(fx - rx) / sx, np.abs(fz - rz) / sz)
+    return magnitude, stderr, worst
 
 
 def draw(frame: pd.DataFrame, out: Path) -> list[Path]:
-    fw = np.hypot(_grid(frame, "wind_force", "x"), _grid(frame, "wind_force", "z"))
-    fd = np.hypot(_grid(frame, "direct_force", "x"), _grid(frame, "direct_force", "z"))
-    dr = _grid(frame, "delta_resistance")
-    ratio = fd / fw
-    fig, axes = plt.subplots(2, 2, figsize=(12, 10))
-    panels = [(fw, r"$|F_w|$ ($k_F\Delta\mu$)"), (fd, r"$|F_d|$, $Z_d = 1$"), (dr, r"$\delta R$ ($\hbar/e^2$)"), (ratio, r"$|F_d|/|F_w|$")]
-    for ax, (grid, title) in zip(axes.ravel(), panels):
-        z, rho = grid.columns.values, grid.index.values
-        image = ax.pcolormesh(z / RADIUS, rho / RADIUS, grid.values, shading="nearest", norm=matplotlib.colors.LogNorm())
-        fig.colorbar(image, ax=ax)
-        ax.plot([0, 0], [1, 2], color="k", lw=4)
-        ax.set_xlabel("$z_0/a$")
-        ax.set_ylabel(r"$\rho_0/a$")
-        ax.set_title(title)
-    fig.suptitle(f"impurity near a point contact, a = {RADIUS:g}/k_F, isotropic $\\sigma = 10^{{-4}}\\pi a^2$")
+    """impurity_maps.png: per quantity (rows) the Monte Carlo map with its units, its relative
+    standard error, and |MC - reference|/stderr (Eqs. 57-61, 63) with the 4-sigma level marked."""
+    quantities = [
+        (r"$|F_w|$ ($k_F\,\Delta\mu$)", *_magnitude(frame, "wind_force")),
+        (r"$|F_d|$, $Z_d = 1$ ($k_F\,\Delta\mu$)", *_magnitude(frame, "direct_force")),
+    ]
+    dr, dr_err = _grid(frame, "delta_resistance"), _grid(frame, "delta_resistance", column="stderr")
+    dr_z = (dr - _grid(frame, "delta_resistance", column="reference")).abs() / dr_err
+    quantities.insert(1, (r"$\delta R$ ($\hbar/e^2$)", dr, dr_err, dr_z))
+    fig, axes = plt.subplots(len(quantities), 3, figsize=(15, 4.2 * len(quantities)))
+    for row, (label, value, stderr, z) in zip(axes, quantities):
+        panels = [(value.abs(), matplotlib.colors.LogNorm(), "viridis"),
+                  (stderr / value.abs(), matplotlib.colors.LogNorm(), "magma"),
+                  (z, matplotlib.colors.Normalize(0.0, 5.0), "coolwarm")]
+        for ax, (grid, norm, cmap) in zip(row, panels):
+            zs, rho = grid.columns.values, grid.index.values
+            image = ax.pcolormesh(zs / RADIUS, rho / RADIUS, grid.values, shading="nearest", norm=norm, cmap=cmap)
+            bar = fig.colorbar(image, ax=ax)
+            ax.plot([0, 0], [1, 2], color="k", lw=4)
+            ax.set_xlabel("$z_0/a$")
+            ax.set_ylabel(r"$\rho_0/a$")
+        row[0].set_title(f"{label}, Monte Carlo")
+        row[1].set_title(f"{label}: relative standard error")
+        row[2].set_title(f"|MC - reference| / stderr: max {float(np.nanmax(z.values)):.2f} over {z.size} sites")
+        bar.ax.axhline(4.0, color="k", lw=1.5)  # the agreement criterion, on the |z| colour bar
+    fig.suptitle(f"impurity near a point contact (screen: black bar), a = {RADIUS:g}/k_F, isotropic "
+                 f"$\\sigma = 10^{{-4}}\\pi a^2$; every site an independent first-order problem")
+    fig.subplots_adjust(hspace=0.3, wspace=0.25)
     maps = out / "impurity_maps.png"
     fig.savefig(maps, dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -79,22 +105,36 @@ def draw(frame: pd.DataFrame, out: Path) -> list[Path]:
     axis = frame[(frame.x == 0) & (frame.y == 0)]
     fwz = axis[(axis.observable == "wind_force") & (axis.component == "z")].sort_values("z")
     di = axis[axis.observable == "backscatter_current"].sort_values("z")
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    axes[0].errorbar(fwz.z / RADIUS, fwz.value, 2 * fwz.stderr, fmt="o", label="Monte Carlo")
-    axes[0].plot(fwz.z / RADIUS, fwz.reference, "-", label=r"$\sigma_{tr}\, j_z$ (Eq. 63)")
-    axes[0].set_title(r"$F_{w,z}(z_0)$")
-    axes[1].errorbar(di.z / RADIUS, di.value, 2 * di.stderr, fmt="o", label="Monte Carlo")
-    axes[1].plot(di.z / RADIUS, di.reference, "-", label="Eq. 57")
-    axes[1].set_title(r"$\delta I(z_0)$")
     ratio_mc = fwz.value.values / di.value.values
     ratio_err = np.abs(ratio_mc) * np.hypot(fwz.stderr.values / fwz.value.values, di.stderr.values / di.value.values)
+    ratio_ref = closed_form.wind_force_over_backscatter_on_axis(fwz.z.values, RADIUS)
     z_line = np.linspace(0.05, 4.0, 200) * RADIUS
-    axes[2].errorbar(fwz.z / RADIUS, ratio_mc, 2 * ratio_err, fmt="o", label="Monte Carlo")
-    axes[2].plot(z_line / RADIUS, closed_form.wind_force_over_backscatter_on_axis(z_line, RADIUS), "-", label="Eq. 62")
-    axes[2].set_title(r"$F_w/\delta I$ ($\hbar k_F/e$)")
-    for ax in axes:
-        ax.set_xlabel("$z_0/a$ (on the axis)")
-        ax.legend()
+    panels = [
+        (fwz.value.values, fwz.stderr.values, fwz.reference.values, (fwz.z.values, fwz.reference.values),
+         r"$F_{w,z}(z_0)$ ($k_F\,\Delta\mu$)", r"$\hbar k_F\sigma_{tr} j_z$ (Eq. 63)"),
+        (di.value.values, di.stderr.values, di.reference.values, (di.z.values, di.reference.values),
+         r"$\delta I(z_0)$ ($e\Delta\mu/\hbar$)", "Eq. 57"),
+        (ratio_mc, ratio_err, ratio_ref, (z_line, closed_form.wind_force_over_backscatter_on_axis(z_line, RADIUS)),
+         r"$F_w/\delta I$ ($\hbar k_F/e$)", "Eq. 62"),
+    ]
+    fig, axes = plt.subplots(2, 3, figsize=(15, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    for (value, stderr, reference, curve, title, label), top, bottom in zip(panels, axes[0], axes[1]):
+        top.errorbar(fwz.z / RADIUS, value, 2 * stderr, fmt="o", label="Monte Carlo (±2σ)")
+        top.plot(curve[0] / RADIUS, curve[1], "-", label=label)
+        top.set_title(title)
+        top.legend()
+        statistical = stderr > 0
+        bottom.plot(fwz.z[statistical] / RADIUS, (value - reference)[statistical] / stderr[statistical], "o")
+        if not statistical.all():
+            # on the axis the next-event estimator of an isotropic scatterer's delta I has no variance
+            worst = float(np.max(np.abs(value / reference - 1.0)[~statistical]))
+            bottom.text(0.03, 0.1, f"{(~statistical).sum()} points of zero variance: |MC/ref - 1| <= {worst:.1e}",
+                        transform=bottom.transAxes, fontsize=8)
+        for level in (-4, 4):
+            bottom.axhline(level, color="grey", lw=0.5, ls="--")
+        bottom.axhline(0.0, color="k", lw=0.5)
+        bottom.set_ylabel("(MC - ref)/σ")
+        bottom.set_xlabel("$z_0/a$ (on the axis)")
     axis_png = out / "impurity_axis.png"
     fig.savefig(axis_png, dpi=110, bbox_inches="tight")
     plt.close(fig)
