@@ -387,7 +387,8 @@ def _next_event(acc, geo, tal, imp, phys, i, state):
 
 
 @jit()
-def _background_collision(acc, geo, tal, phys, x, y, z, ux, uy, uz, length, weight, cell, medium, state):
+def _background_collision(acc, geo, tal, phys, x, y, z, ux, uy, uz, length, weight, cell, start_surface, medium,
+                          state):
     """First order in a background of mean free path l (media with ``first_order``): a collision
     anywhere on the segment, with probability length / l, scatters the particle; the change of
     the drain current is [the scattered particle ends in the drain] - [the unscattered one does].
@@ -396,7 +397,10 @@ def _background_collision(acc, geo, tal, phys, x, y, z, ux, uy, uz, length, weig
     u, state = uniform(state)
     t = u * length
     qx, qy, qz, state = _background_direction(geo.medium_law, geo.medium_law_tables, medium, ux, uy, uz, state)
-    fate, state = trace(geo, x + t * ux, y + t * uy, z + t * uz, qx, qy, qz, cell, -1, phys.max_events, state)
+    # still on the segment's start surface only if t = 0; an int64 either way, so that numba
+    # compiles one trace for every caller (a literal -1 would make a second specialisation)
+    on_surface = start_surface if t == 0.0 else -1
+    fate, state = trace(geo, x + t * ux, y + t * uy, z + t * uz, qx, qy, qz, cell, on_surface, phys.max_events, state)
     if fate == phys.drain:
         acc[tal.background_offset] += weight * length
     return fate == FATE_DROPPED, state
@@ -444,8 +448,8 @@ def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_s
                 score_cartesian_mesh(acc, tal.cartesian_offset[m], x, y, z, ux, uy, uz, length, weight,
                                      tal.cartesian_lower[m], tal.cartesian_upper[m], tal.cartesian_shape[m])
         if geo.medium_first_order[medium] == 1 and weight != 0.0 and length < math.inf:
-            cut, state = _background_collision(acc, geo, tal, phys, x, y, z, ux, uy, uz, length, weight, cell, medium,
-                                               state)
+            cut, state = _background_collision(acc, geo, tal, phys, x, y, z, ux, uy, uz, length, weight, cell,
+                                               on_surface, medium, state)
             if cut:
                 fate = FATE_DROPPED
                 break
