@@ -113,7 +113,10 @@ class Medium:
     STOP (its history ends there: first-flight estimators whose later flights
     average out).  ``first_order``: the background is a perturbation (Sorbello's
     ballistic limit l -> inf); flights stay ballistic and the first-order change of
-    the drain current per unit 1/l is scored (see mc.engine)."""
+    the drain current per unit 1/l is scored (see mc.engine).  ``correlated``:
+    flights collide for real (analog), and every segment also scores the exact
+    change of the drain current that the background makes against the ballistic
+    system, G_l - G_0 = G_l C G_0 (see mc.engine)."""
 
     mean_free_path: float = math.inf
     anisotropy: float = 0.0
@@ -121,6 +124,16 @@ class Medium:
     law: object = None
     after_collision: int = SCATTER
     first_order: bool = False
+    correlated: bool = False
+
+    def __post_init__(self):
+        if self.first_order and self.correlated:
+            raise ValueError("a background is taken either to first order or to all orders (correlated)")
+
+    @property
+    def perturbation(self) -> int:
+        """The kernel's code of the background estimator: 0 none, 1 first order, 2 correlated."""
+        return 1 if self.first_order else (2 if self.correlated else 0)
 
     @property
     def ballistic(self) -> bool:
@@ -174,7 +187,8 @@ GeometryArrays = namedtuple(
         "medium_after",       # (n_media,) int64 SCATTER / STOP
         "medium_law",         # (n_media + 1,) int64 offsets into medium_law_tables (empty range = isotropic)
         "medium_law_tables",  # (n,) float64 packed sampling tables
-        "medium_first_order", # (n_media,) int64 1 = background to first order (flights stay ballistic)
+        "medium_first_order", # (n_media,) int64 1 = background to first order (flights stay ballistic),
+                              #   2 = correlated (analog flights that also score G_l C G_0)
     ],
 )
 
@@ -356,7 +370,7 @@ class Geometry:
             medium_after=np.array([m.after_collision for m in media], dtype=np.int64),
             medium_law=np.array(law_offsets, dtype=np.int64),
             medium_law_tables=(np.concatenate(law_tables) if law_tables else np.zeros(0)).astype(np.float64),
-            medium_first_order=np.array([1 if m.first_order else 0 for m in media], dtype=np.int64),
+            medium_first_order=np.array([m.perturbation for m in media], dtype=np.int64),
         )
 
 

@@ -103,6 +103,8 @@ Physics = namedtuple(
         "multiple_scattering",  # 1: the analog collisions deflect the particle itself
         "max_events",         # surface and collision events allowed per particle
         "n_scores",
+        "background_focus",   # (4,) x, y, z, scale: background collision points are drawn near the
+                              #   focus (the opening), density 1/(d^2 + scale^2) along a segment
     ],
 )
 
@@ -220,9 +222,10 @@ def _cross(geo, s, x, y, z, ux, uy, uz, cell, state):
 
 
 @jit()
-def trace(geo, x, y, z, ux, uy, uz, cell, on_surface, max_events, state):
+def trace(geo, x, y, z, ux, uy, uz, cell, on_surface, max_events, ballistic, state):
     """Follow a particle without scoring and return (its fate, state): the reservoir it ends in,
-    FATE_STOPPED, FATE_DROPPED (event cap) or FATE_LOST (outside every cell)."""
+    FATE_STOPPED, FATE_DROPPED (event cap) or FATE_LOST (outside every cell).  ``ballistic`` = 1
+    ignores the background (the propagator G_0 of the correlated background estimator)."""
     if cell == FIND_CELL:
         cell = _cell_at_birth(geo.tokens, geo.cell_program, geo.surfaces, x, y, z, ux, uy, uz, on_surface)
     if cell < 0:
@@ -230,8 +233,10 @@ def trace(geo, x, y, z, ux, uy, uz, cell, on_surface, max_events, state):
     for _ in range(max_events):
         t_surface, s = _nearest_surface(geo.surfaces, geo.tracked, x, y, z, ux, uy, uz, on_surface)
         medium = geo.cell_medium[cell]
-        t_collision, state = _free_path(geo.medium_mean_free_path, geo.medium_anisotropy, geo.medium_axis, medium,
-                                        ux, uy, uz, state)
+        t_collision = math.inf
+        if ballistic == 0:
+            t_collision, state = _free_path(geo.medium_mean_free_path, geo.medium_anisotropy, geo.medium_axis,
+                                            medium, ux, uy, uz, state)
         if t_collision < t_surface:
             x += t_collision * ux
             y += t_collision * uy
@@ -350,7 +355,7 @@ def _next_event(acc, geo, tal, imp, phys, i, state):
         occupation = phys.reservoir_excess[int(view[6])]
     else:
         # the state k at r0 is filled from where the time-reversed flight -k ends
-        fate, state = trace(geo, x0, y0, z0, -kx, -ky, -kz, cell, on_surface, phys.max_events, state)
+        fate, state = trace(geo, x0, y0, z0, -kx, -ky, -kz, cell, on_surface, phys.max_events, 0, state)
         if fate == FATE_DROPPED:
             return 1, state
         occupation = phys.reservoir_excess[fate] if fate >= 0 else 0.0
@@ -362,8 +367,8 @@ def _next_event(acc, geo, tal, imp, phys, i, state):
     k = tal.impurity_offset[i, NEXT_EVENT]
     _score_collision(acc, k, base * sigma, kx, ky, kz, qx, qy, qz)
     if kind == VIEW_SPHERE:
-        fate_q, state = trace(geo, x0, y0, z0, qx, qy, qz, cell, on_surface, phys.max_events, state)
-        fate_k, state = trace(geo, x0, y0, z0, kx, ky, kz, cell, on_surface, phys.max_events, state)
+        fate_q, state = trace(geo, x0, y0, z0, qx, qy, qz, cell, on_surface, phys.max_events, 0, state)
+        fate_k, state = trace(geo, x0, y0, z0, kx, ky, kz, cell, on_surface, phys.max_events, 0, state)
         if fate_q == FATE_DROPPED or fate_k == FATE_DROPPED:
             dropped = 1
         drained = (1.0 if fate_q == phys.drain else 0.0) - (1.0 if fate_k == phys.drain else 0.0)
@@ -375,7 +380,7 @@ def _next_event(acc, geo, tal, imp, phys, i, state):
     if weight_b > 0.0:
         returns = 1.0
         if kind == VIEW_DISK:
-            fate_b, state = trace(geo, x0, y0, z0, -bx, -by, -bz, cell, on_surface, phys.max_events, state)
+            fate_b, state = trace(geo, x0, y0, z0, -bx, -by, -bz, cell, on_surface, phys.max_events, 0, state)
             if fate_b == FATE_DROPPED:
                 dropped = 1
             returns = 0.0 if fate_b == phys.drain else 1.0
@@ -386,24 +391,56 @@ def _next_event(acc, geo, tal, imp, phys, i, state):
 # ------------------------------------------------------------------------------ background to first order
 
 
+@jit(inline="always")
+def _focused_point(focus, x, y, z, ux, uy, uz, length, state):
+    """A point t on the segment [0, length] drawn with density proportional to 1/sqrt(d(t)^2 + s^2),
+    d the distance to the focus c and s its scale (t = t0 + h sinh(v), v uniform); returns
+    (t, 1/pdf(t), state).  A collision at distance d changes the current with probability
+    p ~ (opening's solid angle) ~ s^2/d^2, and the density that minimises the second moment
+    int p/pdf of such a rare yes/no score is proportional to sqrt(p)."""
+    dx, dy, dz = focus[0] - x, focus[1] - y, focus[2] - z
+    t0 = dx * ux + dy * uy + dz * uz
+    h = math.sqrt(max(dx * dx + dy * dy + dz * dz - t0 * t0, 0.0) + focus[3] * focus[3])
+    lower = math.asinh(-t0 / h)
+    upper = math.asinh((length - t0) / h)
+    u, state = uniform(state)
+    t = min(max(t0 + h * math.sinh(lower + u * (upper - lower)), 0.0), length)
+    return t, (upper - lower) * math.sqrt((t - t0) ** 2 + h * h), state
+
+
 @jit()
 def _background_collision(acc, geo, tal, phys, x, y, z, ux, uy, uz, length, weight, cell, start_surface, medium,
                           state):
-    """First order in a background of mean free path l (media with ``first_order``): a collision
-    anywhere on the segment, with probability length / l, scatters the particle; the change of
-    the drain current is [the scattered particle ends in the drain] - [the unscattered one does].
-    One point drawn uniformly on the segment estimates the integral; the first term is scored
-    here per unit 1/l, the second (w length [fate]) when the particle ends."""
-    u, state = uniform(state)
-    t = u * length
+    """The drain-current change of the background on one flight segment, per unit 1/l.
+
+    First order (media with ``first_order``, ballistic flights): a collision anywhere on the
+    segment, with probability dt / l, scatters the particle; the change of the drain current is
+    [the scattered particle ends in the drain] - [the unscattered one does].  Correlated (media
+    with ``correlated``, analog flights): the resolvent identity G_l - G_0 = G_l C G_0 makes the
+    same score on every segment of the real (finite-l) flights, both branches followed
+    ballistically (G_0), an exact estimate of I(l) - I(ballistic) at any l.  Both branches are
+    scored at one point t drawn near the opening (:func:`_focused_point`), with weight 1/pdf(t):
+    the unscattered branch does not depend on t (a ballistic particle goes on along the same
+    line), so far from the opening the two branches cancel history by history instead of only on
+    average.  For a correlated medium the unscattered branch is one ballistic trace from the
+    segment's start, scored here; for a first-order one it is the primary's own fate, which the
+    caller scores when the particle ends (returned: the weight 1/pdf(t) to charge it with)."""
+    t, inverse_pdf, state = _focused_point(phys.background_focus, x, y, z, ux, uy, uz, length, state)
     qx, qy, qz, state = _background_direction(geo.medium_law, geo.medium_law_tables, medium, ux, uy, uz, state)
     # still on the segment's start surface only if t = 0; an int64 either way, so that numba
     # compiles one trace for every caller (a literal -1 would make a second specialisation)
     on_surface = start_surface if t == 0.0 else -1
-    fate, state = trace(geo, x + t * ux, y + t * uy, z + t * uz, qx, qy, qz, cell, on_surface, phys.max_events, state)
-    if fate == phys.drain:
-        acc[tal.background_offset] += weight * length
-    return fate == FATE_DROPPED, state
+    fate, state = trace(geo, x + t * ux, y + t * uy, z + t * uz, qx, qy, qz, cell, on_surface, phys.max_events, 1,
+                        state)
+    dropped = fate == FATE_DROPPED
+    score = 1.0 if fate == phys.drain else 0.0
+    if geo.medium_first_order[medium] == 2:
+        fate, state = trace(geo, x, y, z, ux, uy, uz, cell, start_surface, phys.max_events, 1, state)
+        dropped = dropped or fate == FATE_DROPPED
+        if fate == phys.drain:
+            score -= 1.0
+    acc[tal.background_offset] += weight * inverse_pdf * score
+    return dropped, inverse_pdf, state
 
 
 # ------------------------------------------------------------------------------ the history loop
@@ -447,13 +484,14 @@ def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_s
             for m in range(tal.cartesian_offset.shape[0]):
                 score_cartesian_mesh(acc, tal.cartesian_offset[m], x, y, z, ux, uy, uz, length, weight,
                                      tal.cartesian_lower[m], tal.cartesian_upper[m], tal.cartesian_shape[m])
-        if geo.medium_first_order[medium] == 1 and weight != 0.0 and length < math.inf:
-            cut, state = _background_collision(acc, geo, tal, phys, x, y, z, ux, uy, uz, length, weight, cell,
-                                               on_surface, medium, state)
+        if geo.medium_first_order[medium] != 0 and weight != 0.0 and length < math.inf:
+            cut, inverse_pdf, state = _background_collision(acc, geo, tal, phys, x, y, z, ux, uy, uz, length, weight,
+                                                            cell, on_surface, medium, state)
             if cut:
                 fate = FATE_DROPPED
                 break
-            background_pending += weight * length
+            if geo.medium_first_order[medium] == 1:
+                background_pending += weight * inverse_pdf
         if first_order:
             # each impurity the primary crosses scatters an independent secondary; the
             # primary flies on as if the impurity were absent
@@ -467,7 +505,7 @@ def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_s
                 k = tal.impurity_offset[i, ANALOG]
                 _score_collision(acc, k, weight, ux, uy, uz, qx, qy, qz)
                 fate_q, state = trace(geo, imp.position[i, 0], imp.position[i, 1], imp.position[i, 2], qx, qy, qz,
-                                      imp.cell[i], imp.on_surface[i], phys.max_events, state)
+                                      imp.cell[i], imp.on_surface[i], phys.max_events, 0, state)
                 if fate_q == phys.drain:
                     acc[k + BACKSCATTER] += weight
                 if pending[i] == 0.0:

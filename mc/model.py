@@ -108,6 +108,9 @@ class TransportModel:
     analog: bool = False
     multiple_scattering: bool = False
     max_events: int = MAX_EVENTS
+    background_focus: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)
+    """Where a first-order or correlated background draws its collision points (x, y, z, scale > 0):
+    the opening whose current it changes (see mc.engine._focused_point)."""
 
     def layout(self) -> TallyLayout:
         """Where every tally of this model lives in the score row."""
@@ -124,7 +127,7 @@ class TransportModel:
                        CARTESIAN_MESH_SCORES)
         if self.surface_tallies:
             layout.add("surfaces", [("surface", len(self.surface_tallies))], SURFACE_SCORES)
-        if any(m.first_order for m in self.geometry.media):
+        if any(m.perturbation for m in self.geometry.media):
             layout.add("background", [], BACKGROUND_SCORES)
         if self.impurities:
             layout.add("impurities", [("impurity", len(self.impurities)), ("estimator", len(ESTIMATORS))],
@@ -161,6 +164,7 @@ class TransportModel:
             multiple_scattering=int(self.multiple_scattering),
             max_events=int(self.max_events),
             n_scores=int(layout.size),
+            background_focus=np.array(self.background_focus, dtype=np.float64),
         )
         return EngineModel(arrays, tallies, emitters, impurities, physics), layout
 

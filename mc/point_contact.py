@@ -65,6 +65,7 @@ FIELD_TALLIES = ("current", "density", "current_density")
 IMPURITY_TALLIES = ("wind_force", "backscatter_current", "direct_force", "collision_rate")
 TALLY_KINDS = FIELD_TALLIES + IMPURITY_TALLIES
 ESTIMATORS = ("next_event", "analog", "both")
+BACKGROUND_ESTIMATORS = ("analog", "first_order", "correlated")
 SOURCES = ("aperture", "reservoir")
 DEFAULT_DIRECT_VALENCE = 1.0
 DEFAULT_PROBE_RADIUS = 0.5
@@ -158,8 +159,10 @@ class PointContactModel:
     source: str
     reservoir_radius: float
     mean_free_path: float = math.inf
-    first_order: bool = False
-    """The background only to first order in 1/l (flights ballistic; see mc.engine)."""
+    background_estimator: str = "analog"
+    """How the background enters (BACKGROUND_ESTIMATORS): analog collisions only; "first_order" in
+    1/l (flights ballistic, Gamma(K -> inf)); "correlated": analog flights that also score the
+    exact change G_l C G_0 of the current against the ballistic contact (see mc.engine)."""
     tallies: set[str] = field(default_factory=set)
     density_probes: list[Probe] = field(default_factory=list)
     current_probes: list[Probe] = field(default_factory=list)
@@ -168,6 +171,14 @@ class PointContactModel:
     impurities: list[Impurity] = field(default_factory=list)
     estimators: set[str] = field(default_factory=set)
     multiple_scattering: bool = False
+
+    @property
+    def first_order(self) -> bool:
+        return self.background_estimator == "first_order"
+
+    @property
+    def correlated(self) -> bool:
+        return self.background_estimator == "correlated"
 
     @property
     def ballistic(self) -> bool:
@@ -187,32 +198,32 @@ class PointContactModel:
         """Sorbello's closed forms: a ballistic thin aperture between half-spaces (any wall law)."""
         return self.contact.is_aperture and not self.contact.has_leads and self.ballistic
 
-    @property
-    def sharvin_current_holds(self) -> bool:
-        """I = a^2/4 pi: every electron that enters the narrowest section passes it and nothing
-        else limits the current (ballistic; a specular neck that does not narrow; specular wires)."""
+    def _contact_passes_sharvin(self) -> bool:
+        """Does every electron that enters the narrowest section pass it, nothing else limiting the
+        ballistic current (an aperture; a specular neck that does not narrow; specular wires)?"""
         c = self.contact
-        if not self.ballistic:
-            return False
         neck_passes = c.is_aperture or (c.specularity == 1.0 and c.outlet_radius >= c.radius)
         leads_pass = not c.has_leads or c.specularity == 1.0
         return neck_passes and leads_pass
 
-    @property
-    def neck_transmission_holds(self) -> bool:
-        """I = a^2 W(L/a, p)/4 pi (observables.analytic.constriction, Clausing for p = 0): a ballistic
-        straight neck of any wall specularity between half-spaces (no leads)."""
+    def _straight_neck(self) -> bool:
+        """A straight neck between half-spaces (no leads): the Clausing problem."""
         c = self.contact
-        return self.ballistic and not c.is_aperture and c.outlet_radius == c.radius and not c.has_leads
+        return not c.is_aperture and c.outlet_radius == c.radius and not c.has_leads
+
+    def ballistic_current_reference(self) -> float:
+        """The current the same contact carries without background scattering (NaN where no closed
+        form or independent reference holds): Sharvin's a^2/4 pi, or a^2 W(L/a, p)/4 pi."""
+        c = self.contact
+        if self._contact_passes_sharvin():
+            return closed_form.sharvin_current(c.narrowest)
+        if self._straight_neck() and c.length <= neck_form.MAX_LENGTH_OVER_RADIUS * c.radius:
+            return neck_form.current(c.radius, c.length, c.specularity)
+        return math.nan
 
     def current_reference(self) -> float:
         """The particle current's reference where one holds (NaN elsewhere)."""
-        c = self.contact
-        if self.sharvin_current_holds:
-            return closed_form.sharvin_current(c.narrowest)
-        if self.neck_transmission_holds and c.length <= neck_form.MAX_LENGTH_OVER_RADIUS * c.radius:
-            return neck_form.current(c.radius, c.length, c.specularity)
-        return math.nan
+        return self.ballistic_current_reference() if self.ballistic else math.nan
 
 
 # ------------------------------------------------------------------------------------ geometry
@@ -232,7 +243,7 @@ def build_geometry(model: PointContactModel) -> ContactGeometry:
     """Surfaces, walls, reservoirs and cells of the contact (see the module docstring)."""
     c = model.contact
     wall = wall_condition(c.specularity)
-    medium = Medium(mean_free_path=model.mean_free_path, first_order=model.first_order)
+    medium = Medium(mean_free_path=model.mean_free_path, first_order=model.first_order, correlated=model.correlated)
     g = Geometry()
     entrance = ZPlane(c.entrance_z, name="entrance")
     outlet = entrance if c.is_aperture else ZPlane(c.exit_z, name="exit")
@@ -391,21 +402,20 @@ def parse(root: Table, geometry: Table, settings: RunSettings) -> PointContactMo
 
     background = root.table("background", {})
     mean_free_path = float(background.number("mean_free_path", math.inf, gt=0.0))
-    first_order = background.raw("first_order", False)
-    if not isinstance(first_order, bool):
-        raise background.error("first_order", f"must be true or false, got {first_order!r}")
+    estimator = background.string("estimator", "analog", choices=BACKGROUND_ESTIMATORS)
     background.finish()
-    model = PointContactModel(contact, source_kind, reservoir_radius, mean_free_path, first_order)
-    if first_order:
-        if mean_free_path == math.inf:
-            raise background.error("mean_free_path", "first_order = true expands about a finite mean free path: give it")
-        if reservoir_radius == math.inf and not contact.has_leads:
-            raise source.error("reservoir_radius", "the first-order background scatters on every flight, which must "
-                                                   "end: give finite reservoirs")
+    model = PointContactModel(contact, source_kind, reservoir_radius, mean_free_path, estimator)
+    if estimator != "analog" and mean_free_path == math.inf:
+        raise background.error("mean_free_path", f"estimator = \"{estimator}\" measures what a finite mean free "
+                                                 f"path changes: give it")
+    if mean_free_path < math.inf and reservoir_radius == math.inf and not contact.has_leads:
+        raise source.error("reservoir_radius", "a background scatters on every flight, which must end in a "
+                                               "reservoir: give finite reservoirs")
+    if model.correlated and math.isnan(model.ballistic_current_reference()):
+        raise background.error("estimator", "\"correlated\" measures I(l) - I(ballistic) and needs the ballistic "
+                                            "current's closed form (an aperture, a specular or straight neck "
+                                            "between half-spaces, specular wires); use \"analog\"")
     if not model.ballistic:
-        if source_kind == "aperture":
-            raise source.error("kind", "the equivalent source on the opening holds for a ballistic upstream only; "
-                                       "a finite background.mean_free_path needs kind = \"reservoir\"")
         _check_diffusion_cost(model)
     if source_kind == "aperture" and contact.has_leads and contact.specularity < 1.0:
         raise source.error("kind", "the equivalent source on the opening needs specular wires (a diffuse wire wall "
@@ -634,6 +644,8 @@ def transport_model(model: PointContactModel) -> tuple[TransportModel, Plan]:
         surface_tallies=[(plane, Everywhere()) for plane in planes],
         analog="analog" in model.estimators,
         multiple_scattering=model.multiple_scattering,
+        # the background changes the current where the opening sees it: around the neck's middle
+        background_focus=(0.0, 0.0, 0.5 * (c.entrance_z + c.exit_z), max(c.narrowest, 0.5 * c.length)),
     )
     return transport, Plan(probe_balls, gradient_balls, built.geometry.reservoir_index("right"))
 
@@ -763,6 +775,8 @@ def results(case, plan: Plan, references: References, batches, layout) -> Result
                 _first_order_gamma_rows(rows, model, layout, totals, drain, histories, fom)
             else:
                 _gamma_rows(rows, model, current, fom)
+        if model.correlated:
+            _correlated_rows(rows, model, layout, totals, histories, fom)
 
     balls = layout.read(totals, "balls") if "balls" in layout else None
     probes = model.probes
@@ -796,7 +810,7 @@ def results(case, plan: Plan, references: References, batches, layout) -> Result
     return rows
 
 
-def _gamma_rows(rows: ResultRows, model: PointContactModel, current: Estimate, fom) -> None:
+def _gamma_rows(rows: ResultRows, model: PointContactModel, current: Estimate, fom, **extra) -> None:
     """Finite mean free path: Wexler's Gamma(K) of R = R_Sharvin + Gamma(K) R_Maxwell, K = l/a.
 
     The simulated reservoirs are hemispheres of radius R_res; each half-space then lacks its
@@ -808,7 +822,24 @@ def _gamma_rows(rows: ResultRows, model: PointContactModel, current: Estimate, f
     resistance = current.reciprocal().shifted(correction)
     gamma = resistance.shifted(-closed_form.sharvin_resistance(a)).scaled(1.0 / closed_form.maxwell_resistance(a, l))
     rows.add("gamma_wexler", gamma.mean, gamma.stderr, np.nan, tally="global", fom=fom(gamma), knudsen=l / a,
-             mean_free_path=l, reservoir_correction=correction)
+             mean_free_path=l, reservoir_correction=correction, **extra)
+
+
+def _correlated_rows(rows: ResultRows, model: PointContactModel, layout, totals, histories, fom) -> None:
+    """The correlated background estimator: I(l) = I_ballistic + b / l, b the score of
+    mc.engine._background_collision on the analog flights (G_l - G_0 = G_l C G_0, exact at any l),
+    I_ballistic the contact's closed form.  Its variance comes only from what the background
+    changes, so it resolves a 1 % resistance change where the analog drain count cannot."""
+    l = model.mean_free_path
+    background = layout.read(totals, "background")[:, 0]
+    current = batch_estimate(background, histories).scaled(1.0 / l).shifted(model.ballistic_current_reference())
+    rows.add("current", current.mean, current.stderr, np.nan, tally="global", estimator="correlated",
+             fom=fom(current))
+    resistance = current.reciprocal()
+    rows.add("resistance", resistance.mean, resistance.stderr, np.nan, tally="global", estimator="correlated",
+             fom=fom(resistance))
+    if model.contact.is_aperture and not model.contact.has_leads:
+        _gamma_rows(rows, model, current, fom, estimator="correlated")
 
 
 def _first_order_gamma_rows(rows: ResultRows, model: PointContactModel, layout, totals, drain, histories, fom) -> None:
@@ -829,8 +860,12 @@ def _first_order_gamma_rows(rows: ResultRows, model: PointContactModel, layout, 
     gamma = delta_r.scaled(1.0 / r_maxwell).shifted(correction)
     rows.add("delta_resistance", delta_r.mean, delta_r.stderr, np.nan, tally="global", estimator="first_order",
              fom=fom(delta_r), mean_free_path=l)
-    rows.add("gamma_wexler", gamma.mean, gamma.stderr, np.nan, tally="global", estimator="first_order",
-             fom=fom(gamma), knudsen=math.inf, mean_free_path=l, reservoir_correction=correction)
+    # the reference is the derivation: the same first-order integral over the ballistic solution
+    # by quadrature (any wall law: a collision's electron that hits the screen leaves it away
+    # from the hole, so specular and diffuse screens give one Gamma(inf))
+    rows.add("gamma_wexler", gamma.mean, gamma.stderr, closed_form.gamma_wexler_limit(), tally="global",
+             estimator="first_order", fom=fom(gamma), knudsen=math.inf, mean_free_path=l,
+             reservoir_correction=correction)
 
 
 def _mesh_rows(rows: ResultRows, model: PointContactModel, references: References, scores, histories, closed) -> None:

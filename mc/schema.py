@@ -228,7 +228,8 @@ def groups() -> tuple[Group, ...]:
         ), when={"kind": "constriction"}, base={"radius": 5.0, "length": 4.0}),
         Group("Source", "source", contacts, (
             Key("kind", "string", "aperture", allowed=_choices(pc.SOURCES),
-                doc="`aperture`: the equivalent Lambertian source on the opening (ballistic upstream only); "
+                doc="`aperture`: the equivalent Lambertian source on the opening (exact with any background: the "
+                    "upstream occupation 1 is unchanged by collisions and walls); "
                     "`reservoir`: analog emission from the far left hemisphere (or the left wire's end)."),
             Key("reservoir_radius", "float", None, _LENGTH, "> the widest contact radius",
                 default_text=f"{pc.DEFAULT_RESERVOIR_RADIUS:g} for `reservoir`, infinite for `aperture`",
@@ -238,15 +239,21 @@ def groups() -> tuple[Group, ...]:
         Group("Background scattering", "background", contacts, (
             Key("mean_free_path", "float", math.inf, _LENGTH, "> 0", default_text="infinite (ballistic)",
                 doc="Isotropic elastic background scattering of mean free path l everywhere: the Sharvin to "
-                    "Maxwell crossover (`gamma_wexler` rows). Needs `[source] kind = \"reservoir\"`; the cost "
-                    "grows as (R_res/l)^2 collisions per history.", example=50.0,
+                    "Maxwell crossover (`gamma_wexler` rows). Needs finite reservoirs (`[source] "
+                    "reservoir_radius`, or leads); either source works. The cost grows as (R_res/l)^2 "
+                    "collisions per history.", example=50.0,
                 context={"source": {"kind": "reservoir"}}),
-            Key("first_order", "bool", False,
-                doc="Take the background only to first order in 1/l: flights stay ballistic and every flight "
-                    "segment scores the drain-current change of one collision on it, which gives Gamma(K -> inf) "
-                    "directly (`gamma_wexler` with estimator `first_order`). Needs a finite `mean_free_path` "
-                    "and finite reservoirs; allowed with either source.", example=True,
-                companions={"mean_free_path": 1000.0}, context={"source": {"kind": "reservoir", "reservoir_radius": 50.0}}),
+            Key("estimator", "string", "analog", allowed=_choices(pc.BACKGROUND_ESTIMATORS),
+                doc="How the background is scored. `analog`: real collisions, the current counted in the drain. "
+                    "`first_order`: only to first order in 1/l, flights stay ballistic and every flight segment "
+                    "scores the drain-current change of one collision on it: Gamma(K -> inf) directly "
+                    "(`gamma_wexler` with estimator `first_order`). `correlated`: real collisions, and every "
+                    "segment also scores the exact change against the ballistic contact (G_l - G_0 = G_l C G_0), "
+                    "extra rows with estimator `correlated` whose variance comes only from what the background "
+                    "changes (far better than analog for K = l/a >~ 10). Needs a finite `mean_free_path`; "
+                    "`correlated` needs a contact whose ballistic current has a closed form.",
+                example="correlated",
+                companions={"mean_free_path": 1000.0}, context={"source": {"kind": "aperture", "reservoir_radius": 50.0}}),
         )),
         Group("Transport", "transport", contacts, (
             Key("multiple_scattering", "bool", False,

@@ -14,6 +14,7 @@ area integral, and probe/mesh averages by Gauss-Legendre quadrature.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -39,6 +40,7 @@ def maxwell_resistance(radius: float, mean_free_path: float) -> float:
     return drude_resistivity(mean_free_path) / (2.0 * radius)
 
 
+@functools.lru_cache(maxsize=None)
 def gamma_wexler_limit(r_max: float = 200.0) -> float:
     """Gamma(K -> inf) of R = R_Sharvin + Gamma(K) R_Maxwell, first order in the background (1/l).
 
