@@ -60,6 +60,7 @@ EQUATIONS = {
     ("aperture", "collision_rate"): "sigma_tot flux (SPEC 3)",
     ("constriction", "current"): "48 x W(L/a, p): Clausing, 1 if specular",
     ("constriction", "resistance"): "54 / W(L/a, p): Clausing, 1 if specular",
+    ("aperture", "gamma_wexler"): "Gamma(inf) = (4/3 pi^4) int Omega0^2 dV (first order in 1/l)",
     ("bulk", "conductivity_change"): "A2-A5",
     ("bulk", "wind_force"): "A6, A7/26",
     ("bulk", "density_dipole"): "6 (Schaich 7)",
