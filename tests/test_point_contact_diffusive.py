@@ -39,7 +39,7 @@ def test_finite_mean_free_path_input_is_checked():
     with pytest.raises(mc.ConfigError, match="source.reservoir_radius: a background scatters on every flight"):
         diffusive_case(10.0, 10.0, math.inf, 1000, source="aperture")
     data = {"name": "neck", "histories": 1000, "geometry": {"kind": "constriction", "radius": 5.0, "length": 5.0,
-                                                            "radius_exit": 3.0},
+                                                            "radius_exit": 3.0, "specularity": 0.0},
             "background": {"mean_free_path": 10.0, "estimator": "correlated"},
             "source": {"kind": "aperture", "reservoir_radius": 50.0}, "tallies": [{"kind": "current"}]}
     with pytest.raises(mc.ConfigError, match="background.estimator: \"correlated\" measures I\\(l\\) - I\\(ballistic\\)"):
@@ -48,6 +48,11 @@ def test_finite_mean_free_path_input_is_checked():
         mc.parse_case({**data, "background": {"estimator": "correlated"}})
     with pytest.raises(mc.ConfigError, match="background.estimator"):
         mc.parse_case({**data, "background": {"mean_free_path": 10.0, "estimator": "exact"}})
+    specular_neck = {**data, "geometry": {"kind": "constriction", "radius": 5.0, "length": 5.0, "specularity": 1.0}}
+    with pytest.raises(mc.ConfigError, match="background.estimator: \"correlated\" follows ballistic electrons"):
+        mc.parse_case(specular_neck)
+    diffuse_neck = {**data, "geometry": {"kind": "constriction", "radius": 5.0, "length": 5.0, "specularity": 0.0}}
+    assert mc.parse_case(diffuse_neck).model.correlated
     with pytest.raises(mc.ConfigError, match="background.mean_free_path: must be > 0"):
         diffusive_case(10.0, -1.0, 200.0, 1000)
     with pytest.raises(mc.ConfigError, match="background.mean_free_path: l = 0.001 needs about"):
