@@ -70,7 +70,7 @@ DEFAULT_BINS = 40
 DEFAULT_PROBES = 32
 DEFAULT_PROBE_RADIUS = 1.0
 DEFAULT_PROBE_CLEARANCE = 3.0
-DEFAULT_SHELLS = (1.5, 3.0, 4.5, 6.0)
+DEFAULT_SHELLS = (1.5, 2.5, 3.5, 4.5)
 _PLACEMENT_TRIES = 200
 
 
@@ -357,18 +357,22 @@ def results(case, plans, batches, layout) -> ResultRows:
         add("current", current, j_boltzmann, "k_F^2 delta_mu / hbar", "Boltzmann slab, 1/l = n_i sigma_tr")
         add("resistance", current.reciprocal(), 1.0 / j_boltzmann, "hbar / (e^2 k_F^2)",
             "two-terminal R A = 1/J: rho L + Milne contacts")
+    # the Boltzmann profile binned like the mesh (optical depth from the first impurity plane)
+    depth = (centres + 0.5 * model.length - a) / model.mean_free_path
+    half_bin = 0.5 * model.length / model.bins / model.mean_free_path
+    boltzmann = slab.cell_average(depth - half_bin, depth + half_bin)
+    # the same interior fit of the Boltzmann profile: -> Drude for L >> l, within 1 % from L = 4 l
+    rho_boltzmann = -float(boltzmann @ slope_weights) / j_boltzmann
     if "density" in model.tallies:
         profile = batch_estimate(occupation, histories)
-        s = (centres + 0.5 * model.length - a) / model.mean_free_path
-        half = 0.5 * model.length / model.bins / model.mean_free_path
-        boltzmann = slab.cell_average(s - half, s + half)
         rows.add_block("density", profile.mean, profile.stderr, boltzmann if ensemble else np.nan,
                        positions=(np.nan, np.nan, centres), units="delta_mu dn/dE", equation="Boltzmann slab",
                        ensemble_reference=boltzmann)
     if "resistivity" in model.tallies:
         rho = function_estimate(lambda slope, j: -slope / j, [slope_totals, drain], histories)
-        add("resistivity", rho, rho_drude, "hbar / (e^2 k_F)", "Drude rho = 3 pi^2 n_i sigma_tr (first order)",
-            estimator="interior slope of the density / J", interior=model.interior)
+        add("resistivity", rho, rho_boltzmann, "hbar / (e^2 k_F)",
+            "Boltzmann slab's interior slope / J (-> Drude 3 pi^2 n_i sigma_tr)",
+            estimator="interior slope of the density / J", interior=model.interior, drude=rho_drude)
     macroscopic = batch_estimate(slope_totals, histories)  # d mu/dz = e E0 (Eq. 5: e dPhi = -mu)
     if "gap_gradient" in model.tallies:
         k0 = model.probes
@@ -377,14 +381,14 @@ def results(case, plans, batches, layout) -> ResultRows:
         moments = balls[:, first:first + k0, MOMENT_X:MOMENT_X + 3] / DENSITY_OF_STATES
         gradient = moments.mean(axis=1) * 15.0 / (4.0 * math.pi * model.probe_radius**5)
         estimate = batch_estimate(gradient, histories)
-        macro_ref = -rho_drude * j_boltzmann
+        macro_ref = -rho_boltzmann * j_boltzmann
         lorentz = analytic.lorentz_cavity_factor()
         for i, comp in enumerate("xyz"):
             ref = lorentz * macro_ref if comp == "z" else 0.0
             add("density_gradient", estimate[i], ref, "k_F delta_mu dn/dE",
                 "Discussion: Lorentz cavity 2/3 of -rho J" if comp == "z" else "symmetry", component=comp,
                 estimator=f"mean over {k0} probe balls in the gaps", probes=k0, probe_radius=model.probe_radius,
-                probe_clearance=model.probe_clearance, macroscopic=-rho_drude * j_boltzmann)
+                probe_clearance=model.probe_clearance, macroscopic=-rho_boltzmann * j_boltzmann)
         ratio = function_estimate(lambda g, m: g / m, [gradient[:, 2], slope_totals], histories)
         add("density_gradient", ratio, lorentz, "1", "gap gradient / macroscopic gradient (Lorentz 2/3)",
             component="ratio", estimator="gap over interior slope")
@@ -400,7 +404,7 @@ def results(case, plans, batches, layout) -> ResultRows:
         fitted = np.einsum("ps,bsc->bpc", fit, moments)
         estimate = batch_estimate(fitted.reshape(len(histories), 6), histories).reshape(2, 3)
         p_ref = -analytic.landauer_dipole_per_current(sigma_tr) * j_boltzmann  # along E0 = -z
-        g_ref = analytic.lorentz_cavity_factor() * (-rho_drude * j_boltzmann)
+        g_ref = analytic.lorentz_cavity_factor() * (-rho_boltzmann * j_boltzmann)
         for i, comp in enumerate("xyz"):
             add("density_dipole", estimate[0, i], p_ref if comp == "z" else 0.0, "delta_mu dn/dE / k_F^2",
                 "6 with the local current J", component=comp, position=(0.0, 0.0, 0.0),
@@ -421,7 +425,7 @@ def results(case, plans, batches, layout) -> ResultRows:
             z_d = model.valence
             # F_d = Z_d e E with e E = grad mu (Eq. 5, e dPhi = -mu): the field of the uniform-background
             # picture (E0, the interior slope) and the field the other impurities' dipoles make at the ion
-            add("direct_force", macroscopic.scaled(z_d), -z_d * rho_drude * j_boltzmann, "k_F delta_mu",
+            add("direct_force", macroscopic.scaled(z_d), -z_d * rho_boltzmann * j_boltzmann, "k_F delta_mu",
                 "59: Z_d e E0 (uniform background picture)", component="z", position=(0.0, 0.0, 0.0),
                 picture="uniform_background", valence=z_d)
             local = batch_estimate(fitted[:, 1, 2], histories)
