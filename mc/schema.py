@@ -115,7 +115,7 @@ class Group:
         raise KeyError(name)
 
 
-SYSTEM_FAMILIES = ("aperture", "constriction", "slab", "chain", "bulk")
+SYSTEM_FAMILIES = ("aperture", "constriction", "slab", "chain", "bulk", "impurity_array")
 """The ``[geometry] kind`` values (:data:`mc.systems.SYSTEMS`)."""
 
 HOSTS = {
@@ -136,7 +136,7 @@ def _choices(values) -> str:
 def base_case(system: str) -> dict:
     """A minimal valid case of ``system`` (no transport runs while it is parsed)."""
     tallies = {"aperture": "current", "constriction": "current", "slab": "current", "chain": "transmission",
-               "bulk": "wind_force"}[system]
+               "bulk": "wind_force", "impurity_array": "current"}[system]
     case: dict = {"name": f"schema-{system}", "histories": 1000, "geometry": {"kind": system},
                   "tallies": [{"kind": tallies}]}
     geometry = case["geometry"]
@@ -148,6 +148,9 @@ def base_case(system: str) -> dict:
         geometry.update(thickness=2.0, barrier={"model": "rectangular", "height": 0.3})
     elif system == "chain":
         geometry.update(length=50.0, potentials=[{"position": 25.0, "model": "delta", "strength": 0.5}])
+    elif system == "impurity_array":
+        geometry.update(length=40.0, width=20.0, density=0.01, cavity=6.0,
+                        scatterer={"model": "isotropic", "cross_section": 1.0})
     else:
         case.update(background={"mean_free_path": 100.0}, field={"direction": [0.0, 0.0, 1.0]},
                     impurities=[{"scatterer": {"model": "isotropic", "cross_section": 1.0}}])
@@ -168,7 +171,7 @@ def _optional_tallies(title: str, system: str, kinds, example: str) -> Group:
 @functools.lru_cache(maxsize=None)
 def groups() -> tuple[Group, ...]:
     """The registry: every table of every family, in the order of the reference page."""
-    from mc import bulk, chain, point_contact, slab
+    from mc import bulk, chain, impurity_array, point_contact, slab
     from mc.config import MAX_HISTORIES
     from mc.scattering.cluster import CLUSTER_L_MAX
     from mc.scattering.models import DEFAULT_RS, MODELS
@@ -196,7 +199,8 @@ def groups() -> tuple[Group, ...]:
         ), doc="Keys every case shares, read by `mc.config.read_run_settings`."),
         Group("System", "geometry", everything, (
             Key("kind", "string", REQUIRED, allowed=_choices(sorted(SYSTEMS)),
-                doc="The system: `aperture` and `constriction` (point contacts), `slab`, `chain`, `bulk`.",
+                doc="The system: `aperture` and `constriction` (point contacts), `slab`, `chain`, `bulk`, "
+                    "`impurity_array`.",
                 example="aperture"),
         )),
     ]
@@ -452,6 +456,53 @@ def groups() -> tuple[Group, ...]:
         ), when={"kind": "density_dipole"}, base={"kind": "density_dipole"}),
     ]
 
+    # ---------------------------------------------------------------- impurity array
+    ia = impurity_array
+    out += [
+        Group("Impurity array", "geometry", ("impurity_array",), (
+            Key("length", "float", REQUIRED, _LENGTH, "> 4 disk radii", "Distance L between the reservoir planes "
+                "z = -L/2 (raised by delta-mu = 1) and z = L/2.", example=40.0),
+            Key("width", "float", REQUIRED, _LENGTH, "> 4 disk radii", "Side W of the square cross-section; "
+                "specular walls at |x|, |y| = W/2 (the box's mirror images fill space).", example=20.0),
+            Key("density", "float", REQUIRED, "k_F^3", "> 0, 1 <= n_i V <= 200000",
+                "Impurity density n_i: N = round(n_i V) impurities at uniform random positions.", example=0.01),
+            Key("scatterer", "table", REQUIRED, doc="Every impurity's scatterer (spherically symmetric).",
+                example={"model": "isotropic", "cross_section": 1.0}, holds="scatterer"),
+            Key("configurations", "string", "per_batch", allowed=_choices(ia.CONFIGURATIONS),
+                doc="`per_batch`: a new random array per batch (ensemble averages, compared with the Boltzmann "
+                    "references); `fixed`: one array in every batch (per-impurity wind forces)."),
+            Key("cavity", "float", 0.0, _LENGTH, "0 or >= 2 disk radii, inside the box",
+                "Radius of the impurity-free sphere around a tagged impurity at the centre (0: none); "
+                "required by the `tagged_dipole` and `direct_force` tallies.", example=6.0),
+            Key("interior", "float", 0.6, "", "0 < interior < 1",
+                "Fraction of L about the centre where the density profile is fitted by a line and the probe "
+                "balls are placed (away from the reservoirs' boundary layers)."),
+        ), base={"kind": "impurity_array", "length": 40.0, "width": 20.0, "density": 0.01,
+                 "scatterer": {"model": "isotropic", "cross_section": 1.0}}),
+        Group("Impurity-array tallies", "tallies[]", ("impurity_array",), (
+            Key("kind", "string", REQUIRED, allowed=_choices(ia.TALLY_KINDS),
+                doc="What to report; without any `[[tallies]]` every kind is reported.", example="current"),
+        ), base={"kind": "current"}),
+        Group("Density profile", "tallies[]", ("impurity_array",), (
+            Key("bins", "integer", ia.DEFAULT_BINS, "", "4 <= bins <= 10000", "z bins of the plane-averaged density."),
+        ), when={"kind": "density"}, base={"kind": "density"}),
+        Group("Gap probes", "tallies[]", ("impurity_array",), (
+            Key("probes", "integer", ia.DEFAULT_PROBES, "", "1 <= probes <= 10000", "Probe balls in the gaps."),
+            Key("probe_radius", "float", ia.DEFAULT_PROBE_RADIUS, _LENGTH, "> 0", "Radius R of each probe ball."),
+            Key("clearance", "float", ia.DEFAULT_PROBE_CLEARANCE, "disk radii", ">= 1",
+                "Each probe centre lies farther than R + clearance x (disk radius) from every impurity."),
+        ), when={"kind": "gap_gradient"}, base={"kind": "gap_gradient"}),
+        Group("Tagged-impurity shells", "tallies[]", ("impurity_array",), (
+            Key("shells", "list of radii", list(ia.DEFAULT_SHELLS), _LENGTH,
+                ">= 3 increasing radii in (disk radius, cavity - disk radius]",
+                "Shell edges around the tagged impurity whose first moments give its own dipole and the "
+                "gradient of the others at its site."),
+        ), when={"kind": "tagged_dipole"}, base={"kind": "tagged_dipole"}),
+        Group("Direct force", "tallies[]", ("impurity_array",), (
+            Key("valence", "float", 1.0, "e", "finite", "Z_d of the direct force Z_d e E on the tagged ion."),
+        ), when={"kind": "direct_force"}, base={"kind": "direct_force"}),
+    ]
+
     # ---------------------------------------------------------------- scatterers
     screened = (
         Key("valence", "float", REQUIRED, "e", "non-zero, |Z| <= 10", "Valence Z of the ion (Z > 0 attracts "
@@ -628,13 +679,15 @@ def _when_text(group: Group) -> str:
 
 
 FAMILY_TITLES = (
-    (("aperture", "constriction", "slab", "chain", "bulk"), "Every case", ""),
+    (("aperture", "constriction", "slab", "chain", "bulk", "impurity_array"), "Every case", ""),
     (("aperture", "constriction"), "Point contacts: `kind = \"aperture\"` and `kind = \"constriction\"`",
      "Sorbello Sec. III C and its extensions; see [Point contact](systems/point-contact.md) and "
      "[Constrictions and leads](systems/constriction.md)."),
     (("slab",), "Slab: `kind = \"slab\"`", "Sorbello Sec. III B; see [Slab](systems/slab.md)."),
     (("chain",), "Chain: `kind = \"chain\"`", "Sorbello Sec. III A; see [Chain](systems/chain.md)."),
     (("bulk",), "Bulk: `kind = \"bulk\"`", "Sorbello Appendix and Eq. 26; see [Bulk](systems/bulk.md)."),
+    (("impurity_array",), "Impurity array: `kind = \"impurity_array\"`",
+     "Sorbello's Discussion; see [Impurity array](systems/impurity-array.md)."),
     (("scatterer",), "Scatterer tables", "See [Scatterers](systems/scatterers.md) for the models and their conventions."),
     (("potential",), "Born potentials: `scatterer = { model = \"born\", potential = { ... } }`", ""),
 )
@@ -773,7 +826,8 @@ def listing(what: str) -> str:
                   "constriction": "a neck of length L (cylinder or cone) between two screens",
                   "slab": "an impurity layer between reservoirs (Sec. III B)",
                   "chain": "a 1D chain of barriers between reservoirs (Sec. III A)",
-                  "bulk": "one scattering complex in a bulk metal (Appendix, Eq. 26)"}
+                  "bulk": "one scattering complex in a bulk metal (Appendix, Eq. 26)",
+                  "impurity_array": "random explicit impurities between reservoirs (Discussion)"}
         from mc.systems import SYSTEMS
 
         return "\n".join(f"{kind:<14}{titles.get(kind, '')}" for kind in sorted(SYSTEMS))

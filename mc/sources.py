@@ -14,7 +14,8 @@ units.  Emitters (plug-ins of the one engine):
   wire, or the equivalent source on an opening that sees only ballistic
   reservoir electrons (a +1 particle downstream and a -1 "missing electron"
   upstream, the upstream +1 baseline being added analytically by the decoder);
-* :class:`PlaneEmitter` — an infinite z-plane reservoir, per unit area (slabs);
+* :class:`PlaneEmitter` — an infinite z-plane reservoir, per unit area (slabs), or the
+  rectangle |x| < h_x, |y| < h_y of it (the end of a box with specular side walls);
 * :class:`BulkIncident` — the bulk distribution of Sorbello Eq. 1 incident on
   one scattering complex: each history is a collision there (Appendix A).
 
@@ -46,8 +47,8 @@ HEMISPHERE, DISK, PLANE, BULK_INCIDENT = range(4)
 LAMBERT, STATES, BULK_LAW = range(3)
 LAWS = {"lambert": LAMBERT, "states": STATES, "bulk": BULK_LAW}
 ROW = 12
-"""Floats per emitter row: kind, weight, birth reservoir, birth surface, law, parameters (5-9),
-birth cell (11)."""
+"""Floats per emitter row: kind, weight, birth reservoir, birth surface, law, parameters (5-9;
+a plane: z, -, direction, half widths h_x, h_y, 0 for the whole plane), birth cell (11)."""
 BIRTH_CELL = 11
 
 
@@ -87,7 +88,9 @@ class DiskEmitter:
 
 @dataclass(frozen=True)
 class PlaneEmitter:
-    """Emission from the whole plane z = z towards +z or -z, per unit area."""
+    """Emission from the whole plane z = z towards +z or -z, per unit area; with ``half_widths``
+    (h_x, h_y) from the rectangle |x| < h_x, |y| < h_y of it, uniformly (the whole current of
+    the rectangle, 4 h_x h_y / (4 pi^2))."""
 
     z: float
     direction: int
@@ -95,10 +98,12 @@ class PlaneEmitter:
     law: int = LAMBERT
     reservoir: str | None = None
     surface: object = None
+    half_widths: tuple[float, float] | None = None
 
     @property
     def strength(self) -> float:
-        return self.excess * EMISSION_PER_AREA
+        area = 1.0 if self.half_widths is None else 4.0 * self.half_widths[0] * self.half_widths[1]
+        return self.excess * EMISSION_PER_AREA * area
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,8 @@ def emitter_rows(emitters, reservoir_index, surface_index, birth_cell) -> np.nda
         else:
             row[0], row[4] = PLANE, e.law
             row[5], row[7] = e.z, e.direction
+            if e.half_widths is not None:
+                row[8], row[9] = e.half_widths
     return rows
 
 
@@ -175,6 +182,12 @@ def emit(rows, e, state):
     if kind == DISK:
         x, y, state = unit_disk_point(state)
         return rows[e, 6] * x, rows[e, 6] * y, rows[e, 5], ux, uy, uz, weight * factor, state
+    if rows[e, 8] > 0.0:
+        # a rectangle of the plane; the whole plane (per unit area) draws no position, so
+        # its streams stay those of the slab
+        u, state = uniform(state)
+        v, state = uniform(state)
+        return rows[e, 8] * (2.0 * u - 1.0), rows[e, 9] * (2.0 * v - 1.0), rows[e, 5], ux, uy, uz, weight * factor, state
     return 0.0, 0.0, rows[e, 5], ux, uy, uz, weight * factor, state
 
 
@@ -190,6 +203,8 @@ def birth_points(emitter, samples: int = 16) -> tuple[np.ndarray, np.ndarray]:
         points = np.asarray(emitter.centre) + emitter.radius * normal
         return points - 1e-9 * emitter.radius * normal, -normal
     radius = emitter.radius if isinstance(emitter, DiskEmitter) else 1.0
+    if getattr(emitter, "half_widths", None) is not None:
+        radius = min(emitter.half_widths)
     r = radius * np.sqrt(u) * 0.999
     points = np.stack([r * np.cos(phi), r * np.sin(phi), np.full(samples, emitter.z)], axis=1)
     direction = np.array([0.0, 0.0, float(emitter.direction)])

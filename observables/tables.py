@@ -41,6 +41,7 @@ OBSERVABLES = {
     "transmission",
     "reflection",
     "density_dipole",
+    "density_gradient",
 }
 
 UNITS = {
@@ -63,6 +64,8 @@ UNITS = {
     "k_F e E0 l": "force for the bulk drive",
     "k_F^3 e E0 l": "force per unit area for the bulk drive",
     "e^2 k_F / hbar": "conductivity change times volume of one scattering complex (Sorbello Eq. A5)",
+    "k_F delta_mu dn/dE": "gradient of the excess density (e E = grad of it / (dn/dE), Sorbello Eq. 5)",
+    "delta_mu dn/dE / k_F^2": "strength p of the dipole dn = (dn/dE) p cos(theta)/r^2 for the reservoirs' drive",
     "e E0 l / k_F^2": "strength p of the residual-resistivity dipole dn = (dn/dE) p cos(theta)/r^2 (Eq. 6)",
     "1": "dimensionless",
 }
@@ -88,6 +91,7 @@ REDUCED_UNITS = {
     "transmission": "1",
     "reflection": "1",
     "density_dipole": "e E0 l / k_F^2",
+    "density_gradient": "k_F delta_mu dn/dE",
 }
 """Default unit of each observable (a system passes ``units=`` where its drive or geometry differs)."""
 

@@ -38,6 +38,7 @@ PARSERS = {
     "mc/slab.py": ("slab",),
     "mc/chain.py": ("chain",),
     "mc/bulk.py": ("bulk",),
+    "mc/impurity_array.py": ("impurity_array",),
     "mc/scatterer_input.py": ("scatterer", "potential"),
 }
 """Every module that reads case keys, and the families whose keys it reads."""

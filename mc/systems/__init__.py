@@ -25,6 +25,7 @@ SYSTEMS = {
     "slab": "mc.slab",
     "chain": "mc.chain",
     "bulk": "mc.bulk",
+    "impurity_array": "mc.impurity_array",
 }
 """[geometry] kind -> module; the 3D systems are builders of a model on the one engine (mc.engine)."""
 
