@@ -9,22 +9,22 @@ is exact at any l (docs/systems/point-contact.md, "Finite mean free path"), so
 every history starts where the resistance is made.  Two estimators, chosen by
 K before any run (never by their error bars):
 
-* K <= 3: analog, the current counted in the drain; R_res = max(5a, 10 l).
-* K > 3: correlated, I(l) = I_Sharvin + b/l with b the exact change G_l C G_0
-  of the current against the ballistic contact (mc.engine); R_res = 10 l.
+* K <= 5: analog, the current counted in the drain; R_res = max(5a, 10 l).
+* K > 5: correlated, I(l) = I_Sharvin + b/l with b the exact change G_l C G_0
+  of the current against the ballistic contact (mc.engine); R_res = 5 l.
   Its cost per 1 % does not grow with K, where the analog drain count needs
   ~K times more histories.  Both estimates come out of every correlated run;
-  where both are precise (3 < K <= 30) their difference is judged against 0.
+  where both are precise (5 < K <= 20) their difference is judged against 0.
 
 The reservoirs' truncation: each half-space lacks its diffusive spreading
 resistance beyond R_res, rho / (2 pi (R_res + 0.7104 l)) (Milne extrapolation),
 added back by mc.point_contact; in Gamma units 2a / (pi (R_res + 0.71 l)), at
-most 0.127 (K <= 0.5, R_res = 5a) and 0.006 for K > 3.  The hemisphere is not
+most 0.127 (K <= 0.5, R_res = 5a) and 0.011 for K > 5.  The hemisphere is not
 an equipotential of the diffusive solution at R_res = 5a: the equipotential
 oblate spheroids through its pole and its rim give 0.1257 and 0.1282, so the
 correction is uncertain by +-0.0013 (0.13 % of Gamma), below the error bars;
-the study checks it by repeating K = 0.3 and K = 30 with reservoirs 3 times
-larger.  K -> inf: the first-order estimator (``estimator = "first_order"``)
+the study checks it by repeating K ~ 0.3 and K = 10 with reservoirs twice as
+large.  K -> inf: the first-order estimator (``estimator = "first_order"``)
 against the quadrature (4 / 3 pi^4 a^3) int Omega0^2 dV = 0.7205 of the
 derivation, for both walls.  The constriction of length L (L/a = 1, 5) gets
 Gamma_L(K) = (R - R_ballistic) / R_Maxwell with R_ballistic = R_Sharvin / W
@@ -60,7 +60,7 @@ from observables.analytic import point_contact as closed_form  # noqa: E402
 from observables.tables import write_table_files  # noqa: E402
 
 RADIUS = 10.0
-CORRELATED_ABOVE = 3.0
+CORRELATED_ABOVE = 5.0
 """K above which the curve uses the correlated estimator (chosen by K, not by error bars)."""
 WEXLER_LIMIT = 9.0 * math.pi**2 / 128.0
 FULL_KNUDSEN = tuple(float(k) for k in np.round(np.geomspace(0.1, 1000.0, 17), 6))
@@ -68,11 +68,13 @@ QUICK_KNUDSEN = (0.3, 3.0, 30.0, 300.0)
 WALLS = ("specular", "diffuse")
 NECK_LENGTHS = (1.0, 5.0)
 NECK_KNUDSEN = (0.3, 1.0, 3.0, 30.0, 300.0)
-RESERVOIR_CHECKS = (0.3, 30.0)
-"""K values repeated with reservoirs 3 times larger: the truncation bias against the error bar."""
+RESERVOIR_CHECKS = (0.3, 10.0)
+"""K values (the nearest of the grid) repeated with reservoirs twice as large: the truncation bias
+against the error bar, in each estimator's regime."""
+RESERVOIR_FACTOR = 2.0
 # histories for about 0.8 % on Gamma (measured on 2 cores: analog ~ K^-2 at small K; correlated flat)
 _COST_KNUDSEN = np.log([0.1, 0.178, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 1000.0])
-_COST_HISTORIES = np.log([5.0e5, 3.0e5, 1.1e5, 8.0e4, 6.0e4, 1.6e5, 3.2e5, 3.4e5, 3.2e5])
+_COST_HISTORIES = np.log([5.5e5, 3.3e5, 1.6e5, 1.0e5, 8.0e4, 3.0e5, 5.0e5, 6.0e5, 6.0e5])
 
 
 def histories_for(knudsen: float, scale: float) -> int:
@@ -82,8 +84,11 @@ def histories_for(knudsen: float, scale: float) -> int:
 
 
 def reservoir_radius(knudsen: float) -> float:
-    """R_res: far beyond l for the diffusive tail correction, and at least 5 a."""
-    return max(5.0 * RADIUS, 10.0 * knudsen * RADIUS)
+    """R_res: beyond l for the diffusive tail correction (10 l for the analog estimator, whose K <= 5
+    points are cheap; 5 l for the correlated one, a quarter of the collisions, where the correction
+    2a / (pi (R_res + 0.71 l)) is at most 1.1 % of Gamma), and at least 5 a."""
+    multiple = 5.0 if knudsen > CORRELATED_ABOVE else 10.0
+    return max(5.0 * RADIUS, multiple * knudsen * RADIUS)
 
 
 def estimator_for(knudsen: float, wall: str = "diffuse", length_over_radius: float = 0.0) -> str:
@@ -153,8 +158,9 @@ def study(scale: float, quick: bool) -> pd.DataFrame:
         for k in knudsen_values:
             run(point_case(k, wall, histories_for(k, scale), seed), wall=wall, length_over_radius=0.0,
                 reservoir_radius=reservoir_radius(k), chosen_estimator=estimator_for(k), check="curve")
-        for k in (RESERVOIR_CHECKS[:1] if quick else RESERVOIR_CHECKS):
-            r = 3.0 * reservoir_radius(k)
+        for wanted in (RESERVOIR_CHECKS[:1] if quick else RESERVOIR_CHECKS):
+            k = min(knudsen_values, key=lambda value: abs(math.log(value / wanted)))
+            r = RESERVOIR_FACTOR * reservoir_radius(k)
             run(point_case(k, wall, histories_for(k, scale), seed, reservoir=r), wall=wall, length_over_radius=0.0,
                 reservoir_radius=r, chosen_estimator=estimator_for(k), check="reservoir")
         # K -> inf: the first-order estimator (flights ballistic; the reservoirs need only be >> a)
@@ -192,7 +198,7 @@ def checks(out: Path):
     quadrature of the derivation (both walls), the analog against the correlated estimate where
     both are precise (reference 0 for their difference; the two come from the same histories and
     are positively correlated, so the summed error bar makes the test conservative), and the
-    reservoir checks (the same K with 3 times larger reservoirs, reference 0 for the difference).
+    reservoir checks (the same K with reservoirs twice as large, reference 0 for the difference).
 
     The runs' own first-order rows carry the quadrature as their reference already; these rows
     are derived, independent of each other, and judged as one group."""
@@ -202,15 +208,15 @@ def checks(out: Path):
     gamma = table[(table.observable == "gamma_wexler") & (table.length_over_radius == 0.0)]
     records = []
     for (case, wall, k), group in gamma.groupby(["case", "wall", "knudsen"]):
-        by = {("analog" if e == "" else e): r for e, r in zip(group.estimator, group.itertuples())}
-        if "analog" in by and "correlated" in by and k <= 30.0:
+        by = {(e if isinstance(e, str) and e else "analog"): r for e, r in zip(group.estimator, group.itertuples())}
+        if "analog" in by and "correlated" in by and k <= 20.0:
             a, c = by["analog"], by["correlated"]
             records.append(("analog - correlated", f"{wall}, K = {k:g}", a.value - c.value, math.hypot(a.stderr, c.stderr)))
     curve_rows = curve(table)
     for (wall, k), group in curve_rows[curve_rows.length_over_radius == 0.0].groupby(["wall", "knudsen"]):
         if set(group.check) >= {"curve", "reservoir"}:
             base, bigger = group[group.check == "curve"].iloc[0], group[group.check == "reservoir"].iloc[0]
-            records.append(("R_res - 3 R_res", f"{wall}, K = {k:g}", base.value - bigger.value,
+            records.append((f"R_res - {RESERVOIR_FACTOR:g} R_res", f"{wall}, K = {k:g}", base.value - bigger.value,
                             math.hypot(base.stderr, bigger.stderr)))
     frame = pd.DataFrame(records, columns=["what", "component", "value", "stderr"])
     key = ("gamma_curve", "Gamma(K): estimators and reservoirs agree", "gamma_wexler differences")
@@ -239,7 +245,7 @@ def draw(table: pd.DataFrame, out: Path) -> Path:
             bottom.plot(sel.knudsen, 100 * sel.stderr / sel.value, markers[0.0], color=colours[wall], ms=4)
     for wall, sel in rows[rows.check == "reservoir"].groupby("wall"):
         top.errorbar(sel.knudsen * 1.08, sel.value, 2 * sel.stderr, fmt="x", color=colours[wall], capsize=2,
-                     label=f"{wall}, reservoirs x3")
+                     label=f"{wall}, reservoirs x{RESERVOIR_FACTOR:g}")
     for wall, sel in rows[rows.check == "limit"].groupby("wall"):
         top.errorbar([infinity_x], sel.value, 2 * sel.stderr, fmt="D", color=colours[wall], capsize=2,
                      label=f"{wall}, first order (K = inf)")
