@@ -52,7 +52,7 @@ from geometry.surfaces import surface_distance, surface_normal
 from mc.borrowed import borrow
 from mc.directions import isotropic_direction, lambert_about
 from mc.scattering.sampling import sample_outgoing, scattering_intensity, total_cross_section
-from mc.sources import BIRTH_CELL, BULK_INCIDENT, FLUX_PER_SOLID_ANGLE, emit
+from mc.sources import BIRTH_CELL, BULK_INCIDENT, FLUX_PER_SOLID_ANGLE, TABLE, emit
 from mc.streams import history_stream, uniform
 from mc.transfer_matrix import profile_reflection
 from observables.tallies import (
@@ -108,7 +108,9 @@ Physics = namedtuple(
     ],
 )
 
-EngineModel = namedtuple("EngineModel", ["geometry", "tallies", "emitters", "impurities", "physics"])
+EngineModel = namedtuple("EngineModel", ["geometry", "tallies", "emitters", "impurities", "physics", "particles"])
+"""``particles``: (histories of the call, slots, 7) precomputed source particles of table emitters
+(:class:`mc.sources.TableEmitter`), row h for the call's h-th history; (0, 0, 7) when there are none."""
 
 
 # ------------------------------------------------------------------------------ geometry steps
@@ -605,7 +607,7 @@ def engine_histories(seed, first, count, chunk, model):
     """Scores (n_chunks, n_scores) of histories first .. first+count-1, one row per ``chunk`` histories."""
     model = borrow(model)
     geo, tal, imp, phys = model.geometry, model.tallies, model.impurities, model.physics
-    emitters = model.emitters
+    emitters, particles = model.emitters, model.particles
     n_chunks = (count + chunk - 1) // chunk
     n_impurities = imp.position.shape[0]
     # the kernel's own arrays, borrowed too: the owners live until the return below uses them
@@ -629,6 +631,12 @@ def engine_histories(seed, first, count, chunk, model):
             for e in range(emitters.shape[0]):
                 if int(emitters[e, 0]) == BULK_INCIDENT:
                     n_bank, state = _bulk_incident(row, geo, tal, imp, emitters, e, bank, n_bank, state)
+                    continue
+                if int(emitters[e, 0]) == TABLE:
+                    j = int(emitters[e, 5])
+                    _bank(bank, n_bank, particles[h, j, 0], particles[h, j, 1], particles[h, j, 2], particles[h, j, 3],
+                          particles[h, j, 4], particles[h, j, 5], particles[h, j, 6], -1, FIND_CELL)
+                    n_bank += 1
                     continue
                 x, y, z, ux, uy, uz, weight, state = emit(emitters, e, state)
                 _bank(bank, n_bank, x, y, z, ux, uy, uz, weight, emitters[e, 3], emitters[e, BIRTH_CELL])

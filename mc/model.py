@@ -53,6 +53,10 @@ from observables.tallies import (
     tally_arrays,
 )
 
+NO_PARTICLES = np.zeros((0, 0, 7))
+"""The particle table of a model without table emitters."""
+TABLE_CHUNKS = 8
+"""Chunks of histories whose particle table one engine call holds."""
 MAX_EVENTS = 1_000_000
 """Surface and collision events allowed per particle; a history that needs more is counted
 as dropped and the run refuses to report results it could bias."""
@@ -111,6 +115,10 @@ class TransportModel:
     background_focus: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)
     """Where a first-order or correlated background draws its collision points (x, y, z, scale > 0):
     the opening whose current it changes (see mc.engine._focused_point)."""
+    particle_table: Callable[[int, int], np.ndarray] | None = None
+    """``particle_table(first, count)`` -> (count, slots, 7): the precomputed particles of histories
+    first .. first+count-1 for the model's :class:`mc.sources.TableEmitter` s (a function of the
+    history indices alone, so that any call, thread or worker gets the same rows)."""
 
     def layout(self) -> TallyLayout:
         """Where every tally of this model lives in the score row."""
@@ -166,7 +174,7 @@ class TransportModel:
             n_scores=int(layout.size),
             background_focus=np.array(self.background_focus, dtype=np.float64),
         )
-        return EngineModel(arrays, tallies, emitters, impurities, physics), layout
+        return EngineModel(arrays, tallies, emitters, impurities, physics, NO_PARTICLES), layout
 
     def _birth_cell(self, emitter) -> int:
         """The one cell every particle of an emitter starts in (checked on sample points)."""
@@ -218,11 +226,22 @@ def chunk_histories(n_scores: int) -> int:
 
 def engine_simulation(label: str, seed: int, model: TransportModel,
                       finalize: Callable[[object, TallyLayout], object]) -> Simulation:
-    """The Simulation of a model: the engine kernel over histories and ``finalize(batches, layout)``."""
+    """The Simulation of a model: the engine kernel over histories and ``finalize(batches, layout)``.
+
+    A model with a particle table gets its rows per call, in pieces of whole chunks (at most
+    :data:`TABLE_CHUNKS` of them, to bound the table's memory); a chunk's scores do not depend
+    on the pieces, so the rows are the same as in one call."""
     arrays, layout = model.compile()
     chunk = chunk_histories(layout.size)
+    table = model.particle_table
 
     def kernel(first: int, count: int) -> np.ndarray:
-        return engine_histories(seed, first, count, chunk, arrays)
+        if table is None or count == 0:
+            return engine_histories(seed, first, count, chunk, arrays)
+        step = TABLE_CHUNKS * chunk
+        return np.concatenate([
+            engine_histories(seed, start, min(step, first + count - start), chunk,
+                             arrays._replace(particles=table(start, min(step, first + count - start))))
+            for start in range(first, first + count, step)], axis=0)
 
     return Simulation(label, kernel, lambda batches: finalize(batches, layout), chunk)

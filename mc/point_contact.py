@@ -25,6 +25,7 @@ ballistic aperture) -> table rows.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -39,8 +40,10 @@ from mc.config import RunSettings, Table
 from mc.errors import ConfigError
 from mc.model import MAX_EVENTS, ImpurityModel, OpeningView, TransportModel, engine_simulation
 from mc.scatterer_input import parse_scatterer
-from mc.sources import DiskEmitter, HemisphereEmitter
+from mc.chapman_enskog import PARTICLES_PER_HISTORY, source_particles
+from mc.sources import DiskEmitter, HemisphereEmitter, TableEmitter
 from observables.analytic import constriction as neck_form
+from observables.analytic import maxwell_orifice
 from observables.analytic import point_contact as closed_form
 from observables.statistics import Estimate, batch_estimate, figure_of_merit, function_estimate
 from observables.tables import ResultRows
@@ -65,7 +68,7 @@ FIELD_TALLIES = ("current", "density", "current_density")
 IMPURITY_TALLIES = ("wind_force", "backscatter_current", "direct_force", "collision_rate")
 TALLY_KINDS = FIELD_TALLIES + IMPURITY_TALLIES
 ESTIMATORS = ("next_event", "analog", "both")
-BACKGROUND_ESTIMATORS = ("analog", "first_order", "correlated")
+BACKGROUND_ESTIMATORS = ("analog", "first_order", "correlated", "chapman_enskog")
 SOURCES = ("aperture", "reservoir")
 DEFAULT_DIRECT_VALENCE = 1.0
 DEFAULT_PROBE_RADIUS = 0.5
@@ -162,7 +165,9 @@ class PointContactModel:
     background_estimator: str = "analog"
     """How the background enters (BACKGROUND_ESTIMATORS): analog collisions only; "first_order" in
     1/l (flights ballistic, Gamma(K -> inf)); "correlated": analog flights that also score the
-    exact change G_l C G_0 of the current against the ballistic contact (see mc.engine)."""
+    exact change G_l C G_0 of the current against the ballistic contact (see mc.engine);
+    "chapman_enskog": analog flights from the residual source of the Maxwell solution's
+    Chapman–Enskog occupation (mc.chapman_enskog; small K, specular aperture only)."""
     tallies: set[str] = field(default_factory=set)
     density_probes: list[Probe] = field(default_factory=list)
     current_probes: list[Probe] = field(default_factory=list)
@@ -179,6 +184,10 @@ class PointContactModel:
     @property
     def correlated(self) -> bool:
         return self.background_estimator == "correlated"
+
+    @property
+    def chapman_enskog(self) -> bool:
+        return self.background_estimator == "chapman_enskog"
 
     @property
     def ballistic(self) -> bool:
@@ -298,6 +307,9 @@ def build_geometry(model: PointContactModel) -> ContactGeometry:
 
 def source_emitters(model: PointContactModel, built: ContactGeometry) -> list:
     c = model.contact
+    if model.chapman_enskog:
+        # the residual of psi_A replaces the reservoirs' and the opening's emission (mc.chapman_enskog)
+        return [TableEmitter(j) for j in range(PARTICLES_PER_HISTORY)]
     if model.source == "aperture":
         # the equivalent source on the opening: the left reservoir as seen through it, and the
         # states going back through it, which the analytic +1 baseline upstream counts as filled
@@ -419,6 +431,8 @@ def parse(root: Table, geometry: Table, settings: RunSettings) -> PointContactMo
         raise background.error("estimator", "\"correlated\" measures I(l) - I(ballistic) and needs the ballistic "
                                             "current's closed form (an aperture, a specular or straight neck "
                                             "between half-spaces, specular wires); use \"analog\"")
+    if model.chapman_enskog:
+        _check_chapman_enskog(model, source, source_kind)
     if not model.ballistic:
         _check_diffusion_cost(model)
     if source_kind == "aperture" and contact.has_leads and contact.specularity < 1.0:
@@ -440,7 +454,29 @@ def parse(root: Table, geometry: Table, settings: RunSettings) -> PointContactMo
     for tally in tallies:
         _parse_tally(tally, model, built.geometry)
     _check_impurity_estimators(model)
+    if model.chapman_enskog and (model.impurities or model.tallies != {"current"} or model.planes):
+        raise ConfigError("background.estimator", "\"chapman_enskog\" measures the current through the contact only "
+                                                  "(one [[tallies]] kind = \"current\" without planes, no impurities); "
+                                                  "use \"analog\" for fields and impurities")
     return model
+
+
+def _check_chapman_enskog(model: PointContactModel, source: Table, source_kind: str) -> None:
+    """The Chapman–Enskog trial occupation is built from the Maxwell solution of a thin hole between
+    half-spaces, and reflects into itself only at a specular screen."""
+    c = model.contact
+    if not c.is_aperture or c.has_leads:
+        raise ConfigError("background.estimator", "\"chapman_enskog\" needs the Maxwell solution of the contact: "
+                                                  "only a thin aperture between half-spaces has it (geometry.kind = "
+                                                  "\"aperture\", no leads)")
+    if c.specularity != 1.0:
+        raise ConfigError("background.estimator", f"\"chapman_enskog\" needs a specular screen (its trial occupation "
+                                                  f"n - l k.grad n is even in k_z there; a screen of specularity "
+                                                  f"{c.specularity:g} would need a wall source), got wall specularity "
+                                                  f"{c.specularity:g}")
+    if source_kind != "aperture":
+        raise source.error("kind", "\"chapman_enskog\" brings its own source (the residual of the Chapman–Enskog "
+                                   "occupation, reservoirs emitting its incoming part); leave source.kind out")
 
 
 def _check_diffusion_cost(model: PointContactModel) -> None:
@@ -613,9 +649,11 @@ class Plan:
     gradient_balls: list[int]
     drain: int
     """Index of the right reservoir in the reservoir block."""
+    upstream: int
+    """Index of the left reservoir."""
 
 
-def transport_model(model: PointContactModel) -> tuple[TransportModel, Plan]:
+def transport_model(model: PointContactModel, seed: int = 0) -> tuple[TransportModel, Plan]:
     built = build_geometry(model)
     c = model.contact
     balls = [Ball(p.centre, p.radius) for p in model.probes]
@@ -650,13 +688,17 @@ def transport_model(model: PointContactModel) -> tuple[TransportModel, Plan]:
         multiple_scattering=model.multiple_scattering,
         # the background changes the current where the opening sees it: around the neck's middle
         background_focus=(0.0, 0.0, 0.5 * (c.entrance_z + c.exit_z), max(c.narrowest, 0.5 * c.length)),
+        particle_table=(functools.partial(source_particles, seed, radius=c.radius, mean_free_path=model.mean_free_path,
+                                          reservoir_radius=model.reservoir_radius)
+                        if model.chapman_enskog else None),
     )
-    return transport, Plan(probe_balls, gradient_balls, built.geometry.reservoir_index("right"))
+    return transport, Plan(probe_balls, gradient_balls, built.geometry.reservoir_index("right"),
+                           built.geometry.reservoir_index("left"))
 
 
 def prepare(case):
     model: PointContactModel = case.model
-    transport, plan = transport_model(model)
+    transport, plan = transport_model(model, case.settings.seed)
     references = References(model)
     return engine_simulation(case.name, case.settings.seed, transport,
                              lambda batches, layout: results(case, plan, references, batches, layout))
@@ -761,6 +803,9 @@ def results(case, plan: Plan, references: References, batches, layout) -> Result
 
     drain = layout.read(totals, "reservoirs")[:, plan.drain, 0]
     current = batch_estimate(drain, histories)
+    if model.chapman_enskog:
+        _chapman_enskog_rows(rows, model, layout.read(totals, "reservoirs")[:, :, 0], plan, histories, fom)
+        return rows
     if "current" in model.tallies:
         reference = model.current_reference()
         rows.add("current", current.mean, current.stderr, reference, tally="global", fom=fom(current))
@@ -827,6 +872,41 @@ def _gamma_rows(rows: ResultRows, model: PointContactModel, current: Estimate, f
     gamma = resistance.shifted(-closed_form.sharvin_resistance(a)).scaled(1.0 / closed_form.maxwell_resistance(a, l))
     rows.add("gamma_wexler", gamma.mean, gamma.stderr, np.nan, tally="global", fom=fom(gamma), knudsen=l / a,
              mean_free_path=l, reservoir_correction=correction, **extra)
+
+
+def _chapman_enskog_rows(rows: ResultRows, model: PointContactModel, reservoirs, plan: Plan, histories, fom) -> None:
+    """The Chapman–Enskog estimator: I = I_M + I_phi, and Gamma(K) with its reservoir correction.
+
+    psi = psi_A + phi, psi_A = n - l k.grad n carrying exactly I_M = 2 a l / (3 pi^2) through the
+    hole; phi's source particles are drawn on the right only (the left ones are their negative
+    mirror images), so I_phi = <[right] - [left]> over their fates (mc.chapman_enskog).
+
+    Reservoirs: the simulated reservoirs (hemispheres of radius R) emit psi_A's incoming part, the
+    Chapman–Enskog occupation of n.  Outside a boundary layer that makes the diffusive density
+    n + f match n at R_eff = R + 0.7104 l (Milne: zero incoming data for the deviation f).  The
+    infinite contact's far field is n + (I - I_M) R_s(r) on the right, R_s(r) = rho / (2 pi r) the
+    spreading resistance beyond r, and the simulated one is a multiple of it plus a constant that
+    matches n's far field I_M R_s on both spheres: I_sim = (1 - 2 I_M R_s) / (R - 2 R_s), so
+
+        R = 1/I_sim + 2 R_s (1 - I_M / I_sim),    R_s = rho / (2 pi R_eff),
+
+    a correction (2a / pi R_eff) (I_sim - I_M) / I_sim in Gamma units, O(K) of the analog one's
+    2a / (pi R_eff) (reservoirs at n = 1 and 0).  The quadrupole (l = 2) parts of the far fields
+    left out enter only as their product, O((a/R)^4) of the correction."""
+    a, l = model.contact.radius, model.mean_free_path
+    maxwell = maxwell_orifice.maxwell_current(a, l)
+    current = batch_estimate(reservoirs[:, plan.drain] - reservoirs[:, plan.upstream], histories).shifted(maxwell)
+    rows.add("current", current.mean, current.stderr, np.nan, tally="global", estimator="chapman_enskog",
+             fom=fom(current), maxwell_current=maxwell)
+    resistance = current.reciprocal()
+    rows.add("resistance", resistance.mean, resistance.stderr, np.nan, tally="global", estimator="chapman_enskog",
+             fom=fom(resistance))
+    spreading = closed_form.drude_resistivity(l) / (2.0 * math.pi * (model.reservoir_radius + MILNE_EXTRAPOLATION * l))
+    corrected = resistance.scaled(1.0 - 2.0 * maxwell * spreading).shifted(2.0 * spreading)
+    gamma = corrected.shifted(-closed_form.sharvin_resistance(a)).scaled(1.0 / closed_form.maxwell_resistance(a, l))
+    rows.add("gamma_wexler", gamma.mean, gamma.stderr, np.nan, tally="global", estimator="chapman_enskog",
+             fom=fom(gamma), knudsen=l / a, mean_free_path=l,
+             reservoir_correction=float(corrected.mean - resistance.mean))
 
 
 def _correlated_rows(rows: ResultRows, model: PointContactModel, layout, totals, histories, fom) -> None:

@@ -254,8 +254,13 @@ def groups() -> tuple[Group, ...]:
                     "(`gamma_wexler` with estimator `first_order`). `correlated`: real collisions, and every "
                     "segment also scores the exact change against the ballistic contact (G_l - G_0 = G_l C G_0), "
                     "extra rows with estimator `correlated` whose variance comes only from what the background "
-                    "changes (far better than analog for K = l/a >~ 10). Needs a finite `mean_free_path`; "
-                    "`correlated` needs a contact whose ballistic current has a closed form.",
+                    "changes (far better than analog for K = l/a >~ 10). `chapman_enskog`: for K = l/a <~ 0.3, "
+                    "the occupation is the Chapman-Enskog form n - l k.grad n of the Maxwell solution plus a "
+                    "correction phi simulated from the residual source l k.H.k (its own source: reservoirs emit "
+                    "the Chapman-Enskog incoming part), so only the O(K) departure from Maxwell is Monte Carlo "
+                    "(rows with estimator `chapman_enskog`; specular thin aperture and the current tally only). "
+                    "Needs a finite `mean_free_path`; `correlated` needs a contact whose ballistic current has a "
+                    "closed form.",
                 example="correlated",
                 companions={"mean_free_path": 1000.0}, context={"source": {"kind": "aperture", "reservoir_radius": 50.0}}),
         )),

@@ -17,7 +17,12 @@ units.  Emitters (plug-ins of the one engine):
 * :class:`PlaneEmitter` — an infinite z-plane reservoir, per unit area (slabs), or the
   rectangle |x| < h_x, |y| < h_y of it (the end of a box with specular side walls);
 * :class:`BulkIncident` — the bulk distribution of Sorbello Eq. 1 incident on
-  one scattering complex: each history is a collision there (Appendix A).
+  one scattering complex: each history is a collision there (Appendix A);
+* :class:`TableEmitter` — particle ``slot`` of a table of precomputed source
+  particles (x, y, z, u, weight), one row per history, that the model's
+  builder generates in numpy from counter-based deviates of the history
+  (a volume source such as the Chapman–Enskog residual of
+  :mod:`mc.chapman_enskog`).
 
 Direction laws of the planar emitters: :data:`LAMBERT` (flux sampling), and
 state sampling (cos theta uniform, weight 2 cos theta: :data:`STATES`), which
@@ -43,7 +48,7 @@ EMISSION_PER_AREA = 1.0 / (4.0 * math.pi**2)
 FLUX_PER_SOLID_ANGLE = 1.0 / (4.0 * math.pi**3)
 """Particle flux per unit solid angle of occupation-1 states, (dn/dE) v_F / 4 pi."""
 
-HEMISPHERE, DISK, PLANE, BULK_INCIDENT = range(4)
+HEMISPHERE, DISK, PLANE, BULK_INCIDENT, TABLE = range(5)
 LAMBERT, STATES, BULK_LAW = range(3)
 LAWS = {"lambert": LAMBERT, "states": STATES, "bulk": BULK_LAW}
 ROW = 12
@@ -118,6 +123,17 @@ class BulkIncident:
     field: tuple[float, float, float]
 
 
+@dataclass(frozen=True)
+class TableEmitter:
+    """Particle ``slot`` of each history's row of the model's particle table (columns x, y, z, ux, uy, uz,
+    weight; the weight is the particle current the particle carries).  Its cell is found at birth."""
+
+    slot: int
+
+
+TABLE_COLUMNS = 7
+
+
 def emitter_rows(emitters, reservoir_index, surface_index, birth_cell) -> np.ndarray:
     """Kernel rows; ``reservoir_index(name)``, ``surface_index(surface)`` and ``birth_cell(emitter)``
     (the cell every particle of the emitter starts in) come from the geometry."""
@@ -130,6 +146,11 @@ def emitter_rows(emitters, reservoir_index, surface_index, birth_cell) -> np.nda
             row[5] = e.impurity
             row[6:9] = field / np.linalg.norm(field)
             row[BIRTH_CELL] = -1
+            continue
+        if isinstance(e, TableEmitter):
+            row[:5] = (TABLE, 0.0, -1, -1, LAMBERT)
+            row[5] = e.slot
+            row[BIRTH_CELL] = -2  # mc.engine.FIND_CELL: table particles start anywhere
             continue
         row[1] = e.strength
         row[2] = -1 if e.reservoir is None else reservoir_index(e.reservoir)

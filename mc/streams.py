@@ -40,3 +40,26 @@ def uniform(state):
     state = state + _GOLDEN
     z = mix64(state)
     return ((z >> np.uint64(11)) + 0.5) * _TO_UNIT, state
+
+
+def uniforms(seed: int, histories, count: int, salt: int = 0) -> np.ndarray:
+    """``count`` uniform deviates in (0, 1) per history, (len(histories), count), in numpy.
+
+    The same counter-based construction as :func:`history_stream` and :func:`uniform`, keyed by
+    ``seed ^ salt``: a history's deviates depend only on (seed, salt, history index), so tables
+    generated from them in Python (precomputed source particles) are the same whichever call,
+    thread or worker generates a history's row.  A nonzero ``salt`` keeps them apart from the
+    kernel's own stream of the history."""
+    key = np.array([seed], dtype=np.uint64) ^ np.uint64(salt) ^ _STREAM_SALT
+    with np.errstate(over="ignore"):
+        state = _mix64_array(_mix64_array(key) + np.asarray(histories, dtype=np.uint64) * _GOLDEN)
+        steps = np.arange(1, count + 1, dtype=np.uint64) * _GOLDEN
+        z = _mix64_array(state[:, None] + steps[None, :])
+    return ((z >> np.uint64(11)).astype(np.float64) + 0.5) * _TO_UNIT
+
+
+def _mix64_array(z: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        z = (z ^ (z >> np.uint64(30))) * _MUL1
+        z = (z ^ (z >> np.uint64(27))) * _MUL2
+        return z ^ (z >> np.uint64(31))

@@ -34,10 +34,23 @@ Maxwell normalisation rho / 2a.
 Writes ``gamma_curve.csv`` / ``.parquet`` (the mc.run tables of every point,
 SPEC §6 columns plus ``knudsen``, ``wall``, ``length_over_radius``,
 ``reservoir_radius``, ``chosen`` (the estimate the curve uses) and
-``seconds``) and ``gamma_curve.png``.  Small K is where the cost is: the
-analog walk needs (R_res/l)^2 collisions and its current is a coin flip of
-the +-1 electrons, so 1 % costs ~ K^-4 (50 s at K = 0.1 on 2 cores, about
-10^4 times more at K = 0.01); the curve starts at K = 0.1.
+``seconds``) and ``gamma_curve.png``.
+
+Small K (specular screen): the analog walk needs (R_res/l)^2 collisions and
+its current is a coin flip of the +-1 electrons, so 1 % costs ~ K^-4 (50 s at
+K = 0.1 on 2 cores, about 10^4 times more at K = 0.01).  Below K = 0.1 the
+curve uses the Chapman–Enskog estimator (``estimator = "chapman_enskog"``,
+mc.chapman_enskog): the occupation n - l k.grad n of the Maxwell solution
+carries I_M exactly and only its O(K) correction is simulated, from the
+residual source l k.H.k, so the histories for a given error on Gamma do not
+grow as K falls (the cost per history still grows as (R_res/l)^2).  Its
+reservoirs emit the Chapman–Enskog incoming part, and their correction is
+O(K) of the analog one, so R_res = 2a serves (checked against 4a at K =
+0.056).  It is checked against the analog estimator at K = 0.1 and 0.3
+(reservoirs 5a for both).  The diffuse screen has no small-K points: there
+psi_A is not reflected into itself (a diffuse wall re-emits the angular
+mean n, not n - l k.grad n), and the missing wall source l k_par.grad_par n
+is not built.
 """
 
 from __future__ import annotations
@@ -72,6 +85,15 @@ RESERVOIR_CHECKS = (0.3, 10.0)
 """K values (the nearest of the grid) repeated with reservoirs twice as large: the truncation bias
 against the error bar, in each estimator's regime."""
 RESERVOIR_FACTOR = 2.0
+SMALL_KNUDSEN = (0.01, 0.0178, 0.0316, 0.056)
+"""K below the analog curve, by the Chapman–Enskog estimator (specular screen)."""
+CHAPMAN_ENSKOG_RESERVOIR = 2.0
+"""R_res / a of the small-K points (the Chapman–Enskog reservoir correction is O(K) of the analog one)."""
+CHAPMAN_ENSKOG_RESERVOIR_CHECK = (0.056, 4.0)
+"""K and R_res / a of the small-K reservoir check."""
+CHAPMAN_ENSKOG_AGAINST_ANALOG = (0.1, 0.3)
+"""K where the Chapman–Enskog estimator is run beside the analog curve point, with its reservoirs."""
+QUICK_SMALL_KNUDSEN = (0.0316,)
 # histories for about 0.8 % on Gamma (measured on 2 cores: analog ~ K^-2 at small K; correlated flat)
 _COST_KNUDSEN = np.log([0.1, 0.178, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 1000.0])
 _COST_HISTORIES = np.log([5.5e5, 3.3e5, 2.0e5, 1.0e5, 8.0e4, 4.0e5, 5.0e5, 6.0e5, 7.5e5])
@@ -96,6 +118,13 @@ def reservoir_radius(knudsen: float, wall: str = "specular") -> float:
     return max(floor * RADIUS, multiple * knudsen * RADIUS)
 
 
+def chapman_enskog_histories(reservoir_over_radius: float, scale: float) -> int:
+    """Histories for ~0.5 % on Gamma (R_res = 2a) or ~0.7 % (R_res >= 4a), times ``scale`` (measured:
+    the error per history is ~0.9 (2a) and ~2.3 (5a) in Gamma units, whatever K <= 0.3)."""
+    n = (40_000 if reservoir_over_radius <= 2.0 else 100_000) * scale
+    return int(max(20, 20 * round(n / 20)))
+
+
 def estimator_for(knudsen: float, wall: str = "diffuse", length_over_radius: float = 0.0) -> str:
     """Chosen by K before any run; a specular neck keeps the analog one (a ballistic electron that grazes
     its wall would bounce without end)."""
@@ -112,6 +141,7 @@ def point_case(knudsen: float, wall: str, histories: int, seed: int, *, estimato
         geometry = {"kind": "constriction", "radius": RADIUS, "length": length_over_radius * RADIUS,
                     "specularity": 1.0 if wall == "specular" else 0.0}
     name = f"gamma-{wall}-K{knudsen:g}" + (f"-L{length_over_radius:g}a" if length_over_radius else "")
+    name += "-chapman-enskog" if estimator == "chapman_enskog" else ""
     return mc.parse_case({
         "name": name + ("" if reservoir is None else f"-R{reservoir:g}"),
         "seed": seed,
@@ -122,6 +152,25 @@ def point_case(knudsen: float, wall: str, histories: int, seed: int, *, estimato
         "source": {"kind": "aperture", "reservoir_radius": reservoir or reservoir_radius(knudsen, wall)},
         "tallies": [{"kind": "current"}],
     })
+
+
+def small_k(run, scale: float, quick: bool, seed: int) -> None:
+    """The Chapman–Enskog points below K = 0.1 (R_res = 2a), its reservoir check (4a), and the same
+    estimator beside the analog points K = 0.1, 0.3 with their reservoirs (5a)."""
+    points = [(k, CHAPMAN_ENSKOG_RESERVOIR, "curve") for k in (QUICK_SMALL_KNUDSEN if quick else SMALL_KNUDSEN)]
+    if not quick:
+        points.append((CHAPMAN_ENSKOG_RESERVOIR_CHECK[0], CHAPMAN_ENSKOG_RESERVOIR_CHECK[1], "reservoir"))
+    against = CHAPMAN_ENSKOG_AGAINST_ANALOG[1:] if quick else CHAPMAN_ENSKOG_AGAINST_ANALOG
+    grid = QUICK_KNUDSEN if quick else FULL_KNUDSEN
+    # the analog curve's own K (the nearest grid value), so that the two runs pair up in checks()
+    against = [min(grid, key=lambda value: abs(math.log(value / k))) for k in against]
+    points += [(k, reservoir_radius(k) / RADIUS, "against_analog") for k in against]
+    for i, (k, reservoir_over_radius, check) in enumerate(points):
+        r = reservoir_over_radius * RADIUS
+        run(point_case(k, "specular", chapman_enskog_histories(reservoir_over_radius, scale), seed + 1000 + i,
+                       estimator="chapman_enskog", reservoir=r),
+            wall="specular", length_over_radius=0.0, reservoir_radius=r,
+            chosen_estimator="chapman_enskog" if check != "against_analog" else "", check=check)
 
 
 def neck_gamma_rows(frame: pd.DataFrame, knudsen: float, length_over_radius: float, wall: str) -> pd.DataFrame:
@@ -172,6 +221,8 @@ def study(scale: float, quick: bool) -> pd.DataFrame:
         run(point_case(1e6, wall, histories_for(1000.0, scale), seed, estimator="first_order", reservoir=50 * RADIUS),
             wall=wall, length_over_radius=0.0, reservoir_radius=50 * RADIUS, chosen_estimator="first_order",
             check="limit")
+        if wall == "specular":
+            small_k(run, scale, quick, seed)
     if not quick:
         for length in NECK_LENGTHS:
             for wall in WALLS:
@@ -203,7 +254,9 @@ def checks(out: Path):
     quadrature of the derivation (both walls), the analog against the correlated estimate where
     both are precise (reference 0 for their difference; the two come from the same histories and
     are positively correlated, so the summed error bar makes the test conservative), and the
-    reservoir checks (the same K with reservoirs twice as large, reference 0 for the difference).
+    reservoir checks (the same K with reservoirs twice as large, reference 0 for the difference;
+    for the Chapman–Enskog points 2a against 4a), and the Chapman–Enskog estimator against the
+    analog curve point at K = 0.1 and 0.3 (independent runs, same reservoirs).
 
     The runs' own first-order rows carry the quadrature as their reference already; these rows
     are derived, independent of each other, and judged as one group."""
@@ -221,8 +274,19 @@ def checks(out: Path):
     for (wall, k), group in curve_rows[curve_rows.length_over_radius == 0.0].groupby(["wall", "knudsen"]):
         if set(group.check) >= {"curve", "reservoir"}:
             base, bigger = group[group.check == "curve"].iloc[0], group[group.check == "reservoir"].iloc[0]
-            records.append((f"R_res - {RESERVOIR_FACTOR:g} R_res", f"{wall}, K = {k:g}", base.value - bigger.value,
-                            math.hypot(base.stderr, bigger.stderr)))
+            what = f"R_res = {base.reservoir_radius / RADIUS:g}a - {bigger.reservoir_radius / RADIUS:g}a"
+            records.append((what, f"{wall}, K = {k:g}" + (", chapman_enskog" if base.estimator == "chapman_enskog"
+                                                           else ""),
+                            base.value - bigger.value, math.hypot(base.stderr, bigger.stderr)))
+    # the Chapman-Enskog estimator beside the analog curve point (same K, same reservoirs)
+    beside = gamma[gamma.check == "against_analog"]
+    for row in beside.itertuples():
+        analog = curve_rows[(curve_rows.check == "curve") & (curve_rows.wall == row.wall)
+                            & (curve_rows.knudsen == row.knudsen) & (curve_rows.length_over_radius == 0.0)]
+        if len(analog):
+            a = analog.iloc[0]
+            records.append(("analog - chapman_enskog", f"{row.wall}, K = {row.knudsen:g}", a.value - row.value,
+                            math.hypot(a.stderr, row.stderr)))
     frame = pd.DataFrame(records, columns=["what", "component", "value", "stderr"])
     key = ("gamma_curve", "Gamma(K): estimators and reservoirs agree", "gamma_wexler differences")
     rows = pd.DataFrame({
@@ -250,7 +314,15 @@ def draw(table: pd.DataFrame, out: Path) -> Path:
             bottom.plot(sel.knudsen, 100 * sel.stderr / sel.value, markers[0.0], color=colours[wall], ms=4)
     for wall, sel in rows[rows.check == "reservoir"].groupby("wall"):
         top.errorbar(sel.knudsen * 1.08, sel.value, 2 * sel.stderr, fmt="x", color=colours[wall], capsize=2,
-                     label=f"{wall}, reservoirs x{RESERVOIR_FACTOR:g}")
+                     label=f"{wall}, larger reservoirs (x2; Chapman–Enskog 4a for 2a)")
+    small = rows[(rows.check == "curve") & (rows.estimator == "chapman_enskog")]
+    if len(small):
+        top.errorbar(small.knudsen, small.value, 2 * small.stderr, fmt="v", color="C2", capsize=2, ms=5,
+                     label="specular, Chapman–Enskog estimator (R_res = 2a)")
+    beside = table[(table.observable == "gamma_wexler") & (table.check == "against_analog")]
+    if len(beside):
+        top.errorbar(beside.knudsen * 0.92, beside.value, 2 * beside.stderr, fmt="v", color="C2", mfc="none",
+                     capsize=2, ms=5, label="Chapman–Enskog beside the analog (R_res = 5a)")
     for wall, sel in rows[rows.check == "limit"].groupby("wall"):
         top.errorbar([infinity_x], sel.value, 2 * sel.stderr, fmt="D", color=colours[wall], capsize=2,
                      label=f"{wall}, first order (K = inf)")
