@@ -121,7 +121,7 @@ def reservoir_radius(knudsen: float, wall: str = "specular") -> float:
 def chapman_enskog_histories(reservoir_over_radius: float, scale: float) -> int:
     """Histories for ~0.5 % on Gamma (R_res = 2a) or ~0.7 % (R_res >= 4a), times ``scale`` (measured:
     the error per history is ~0.9 (2a) and ~2.3 (5a) in Gamma units, whatever K <= 0.3)."""
-    n = (40_000 if reservoir_over_radius <= 2.0 else 100_000) * scale
+    n = (40_000 if reservoir_over_radius <= 2.0 else 60_000) * scale
     return int(max(20, 20 * round(n / 20)))
 
 
