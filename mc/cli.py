@@ -207,6 +207,10 @@ def _cmd_run(args) -> int:
         from observables.report import summary_text
 
         print(summary_text(frame))
+    from observables.tables import flag_summary
+
+    for line in flag_summary(frame):
+        print(line, file=sys.stderr)
     _report_written(written, args.quiet)
     if status != 0:
         print(f"emmc: the precision target was not reached within {target.max_histories:,} histories "

@@ -225,24 +225,52 @@ def _as_integers(column: pd.Series) -> pd.Series:
 
 UNSCORED = "unscored"
 """``flag`` of a Monte Carlo estimate that no history contributed to."""
+FEW_EVENTS = "few_events"
+"""``flag`` of a Monte Carlo estimate with fewer than :data:`MIN_EFFECTIVE_EVENTS` effective events."""
+MIN_EFFECTIVE_EVENTS = 100
 
 
 def flag_unscored(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mark estimates that nothing scored (0 with a zero batch spread): not known to be zero.
+    """Mark estimates that nothing scored, or too little to trust their error bar.
 
-    An exact estimator (zero variance by construction) keeps stderr 0 with a non-zero value,
-    and an exact zero that equals its reference stays; a tally that no history reached reads
-    0 +- 0, which would claim an exact zero.  Its stderr becomes NaN and the ``flag`` column
-    says "unscored"."""
+    ``unscored``: 0 with a zero batch spread, not known to be zero.  An exact estimator (zero
+    variance by construction) keeps stderr 0 with a non-zero value, and an exact zero that equals
+    its reference stays; a tally that no history reached reads 0 +- 0, which would claim an exact
+    zero.  Its stderr becomes NaN.
+
+    ``few_events``: the effective number of events (value/stderr)^2, which is the number of
+    scoring events for a tally of equal positive scores and less for any other, is below 100:
+    the error bar itself is uncertain by more than ~10 %.  Rows whose reference is exactly 0 (a
+    component that vanishes by symmetry) are not flagged: their relative error means nothing."""
     if frame.empty or "value" not in frame:
         return frame
-    unscored = (frame["value"] == 0.0) & (frame["stderr"] == 0.0) & ~(frame["reference"] == 0.0)
-    if unscored.any():
+    value, stderr, reference = (frame[c].astype(float) for c in ("value", "stderr", "reference"))
+    unscored = (value == 0.0) & (stderr == 0.0) & ~(reference == 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        effective = (value / stderr) ** 2
+    few = (stderr > 0.0) & np.isfinite(stderr) & (value != 0.0) & ~(reference == 0.0) & (effective < MIN_EFFECTIVE_EVENTS)
+    if unscored.any() or few.any():
         frame = frame.copy()
         frame.loc[unscored, "stderr"] = np.nan
         flags = frame["flag"] if "flag" in frame else pd.Series("", index=frame.index, dtype=object)
+        flags = flags.where(~few | (flags.astype(str) != ""), FEW_EVENTS)
         frame["flag"] = flags.where(~unscored, UNSCORED)
     return frame
+
+
+def flag_summary(frame: pd.DataFrame) -> list[str]:
+    """One warning line per flag that some rows carry (for stderr), naming the observables."""
+    if "flag" not in frame:
+        return []
+    lines = []
+    for flag, what in ((UNSCORED, "that scored nothing"),
+                       (FEW_EVENTS, f"with fewer than ~{MIN_EFFECTIVE_EVENTS} effective events")):
+        rows = frame[frame["flag"] == flag]
+        if len(rows):
+            names = ", ".join(sorted(set(rows["observable"])))
+            lines.append(f"emmc: warning: {len(rows)} of {len(frame)} estimates {what} (flag = {flag}: {names}); "
+                         f"run more histories")
+    return lines
 
 
 TIMING_COLUMNS = ("seconds", "fom")
