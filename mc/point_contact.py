@@ -423,7 +423,7 @@ def parse(root: Table, geometry: Table, settings: RunSettings) -> PointContactMo
     if mean_free_path < math.inf and reservoir_radius == math.inf and not contact.has_leads:
         raise source.error("reservoir_radius", "a background scatters on every flight, which must end in a "
                                                "reservoir: give finite reservoirs")
-    if estimator != "analog" and not contact.is_aperture and contact.specularity == 1.0:
+    if estimator in ("first_order", "correlated") and not contact.is_aperture and contact.specularity == 1.0:
         raise background.error("estimator", f"\"{estimator}\" follows ballistic electrons, and one that grazes a "
                                             f"specular neck's wall bounces without end (the event cap would refuse "
                                             f"the run); use \"analog\" or a specularity below 1")
