@@ -215,3 +215,7 @@ def checks(out: Path):
         "reference": rows.reference, "dof": rows.batches - 1.0,
     })
     return Checks(table, independent={key})
+
+
+if __name__ == "__main__":
+    main()
