@@ -171,7 +171,7 @@ def _optional_tallies(title: str, system: str, kinds, example: str) -> Group:
 @functools.lru_cache(maxsize=None)
 def groups() -> tuple[Group, ...]:
     """The registry: every table of every family, in the order of the reference page."""
-    from mc import bulk, chain, impurity_array, point_contact, slab
+    from mc import bulk, chain, impurity_array, point_contact, slab, slab_in_metal
     from mc.config import MAX_HISTORIES
     from mc.scattering.cluster import CLUSTER_L_MAX
     from mc.scattering.models import DEFAULT_RS, MODELS
@@ -387,6 +387,19 @@ def groups() -> tuple[Group, ...]:
                 doc="Ballistic feed only: `left` raises the left reservoir by delta-mu; `symmetric` puts "
                     "+-delta-mu/2 on the two sides (only the densities shift)."),
         )),
+        Group("Slab in a metal", "background", ("slab",), (
+            Key("mean_free_path", "float", REQUIRED, _LENGTH, ">= 2 thickness",
+                doc="Isotropic elastic background scattering of mean free path l = v_F tau between the reservoirs: "
+                    "the layer in a real metal (Eqs. 47a-c, 26; see Slab). Needs `[source] distribution = \"bulk\"` "
+                    "and `[geometry] length` >= 8 l; costs about 3 (L/2l)^2 collisions per history.", example=20.0),
+            Key("estimator", "string", "deviational", allowed=_choices(slab_in_metal.ESTIMATORS),
+                doc="`deviational`: only the deviation from the layer-free bulk distribution is simulated, "
+                    "emitted by the layer's sheet source -+2 mu R(mu) (error bars proportional to R, exact at any R); "
+                    "`analog`: the reservoirs emit the whole bulk inflow (a check of the former, far noisier)."),
+        ), base={"mean_free_path": 20.0},
+            context={"geometry": {"kind": "slab", "thickness": 2.0, "length": 160.0,
+                                  "barrier": {"model": "rectangular", "height": 0.3}},
+                     "source": {"distribution": "bulk"}}),
         _optional_tallies("Slab tallies", "slab", slab.TALLY_KINDS, "current"),
     ]
 

@@ -26,6 +26,8 @@ flux sampled, every density score would carry 1/cos theta, whose variance
 diverges at grazing incidence; sampling the states (cos theta uniform, weight
 2 cos theta) keeps every score bounded.
 
+With ``[background]`` the layer sits in a real metal (Eqs. 47a-c, 26): :mod:`mc.slab_in_metal`.
+
 Resistivities (Eqs. 43, 44) are ratios of tallies scored in the same histories
 (delta method); they are reported as rho L in hbar / (e^2 k_F^2) unless
 ``[geometry] length`` (the reservoir separation L) is given.
@@ -40,7 +42,7 @@ import numpy as np
 from geometry.model import PROFILE_LAW, TABLE_LAW, Geometry, QuantumInterface, Reservoir
 from geometry.regions import Everywhere
 from geometry.surfaces import ZPlane
-from mc import barriers
+from mc import barriers, slab_in_metal
 from mc.model import TransportModel, engine_simulation
 from mc.sources import BULK_LAW, STATES, PlaneEmitter
 from mc.transfer_matrix import as_arrays
@@ -51,6 +53,9 @@ from observables.tables import ResultRows
 from observables.tallies import SURFACE_MOMENTUM_X, TRACK_LENGTH, CartesianMesh
 
 TALLY_KINDS = ("potential_drop", "current", "wind_force", "resistivity", "resistivity_reservoir")
+METAL_TALLY_KINDS = ("potential_drop", "current", "wind_force", "resistivity")
+"""With ``[background]`` (mc.slab_in_metal): the close-in and far-field drops and the profile, the current,
+the wind force and Eq. 26, the far-field and close-in resistances per area."""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -124,13 +129,20 @@ def parse(root, geometry, settings):
     if distribution == "bulk" and "bias" in source:
         raise source.error("bias", "applies to the reservoir (ballistic) feed only; the bulk feed of Eq. 1 is already symmetric")
     source.finish()
+    metal = slab_in_metal.parse_background(root, geometry, source, slab, length, distribution)
+    kinds = METAL_TALLY_KINDS if metal is not None else TALLY_KINDS
     tallies = []
     for tally in root.tables("tallies"):
-        tallies.append(tally.string("kind", choices=TALLY_KINDS))
+        kind = tally.string("kind", choices=TALLY_KINDS)
+        if kind not in kinds:
+            raise tally.error("kind", f"\"{kind}\" is a tally of the ballistic layer; with a background the layer "
+                              f"reports {', '.join(METAL_TALLY_KINDS)}")
+        tallies.append(kind)
         tally.finish()
     if not tallies:
-        tallies = list(TALLY_KINDS)
-    return {"slab": slab, "length": length, "distribution": distribution, "bias": bias, "tallies": set(tallies)}
+        tallies = list(kinds)
+    return {"slab": slab, "length": length, "distribution": distribution, "bias": bias, "tallies": set(tallies),
+            "metal": metal}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -175,6 +187,8 @@ def transport_model(model) -> tuple[TransportModel, dict]:
 
 
 def prepare(case):
+    if case.model["metal"] is not None:
+        return slab_in_metal.prepare(case, interface(case.model["slab"]))
     transport, plan = transport_model(case.model)
     return engine_simulation(case.name, case.settings.seed, transport,
                              lambda batches, layout: results(case, plan, batches, layout))
@@ -270,4 +284,12 @@ def figures(case, frame) -> dict:
         ax.set_ylabel("V(z) (ħ²k_F²/m)")
         ax.legend()
     fig.tight_layout()
-    return {"slab_reflection": fig}
+    drawn = {"slab_reflection": fig}
+    metal = case.model["metal"]
+    if metal is not None:
+        from observables.plots import layer_profile
+
+        profile = layer_profile(frame, metal.mean_free_path, metal.half_length, case.name)
+        if profile is not None:
+            drawn["slab_in_metal_profile"] = profile
+    return drawn

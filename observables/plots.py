@@ -263,3 +263,51 @@ def chain_figure(frame: pd.DataFrame, gap_lo: np.ndarray, gap_hi: np.ndarray, po
         bottom.set_xlabel(r"$z\;(1/k_F)$")
     figure.suptitle(f"{name}: potentials (Eq. 29) and wind forces (Eq. 35); residuals of the Monte Carlo")
     return figure
+
+
+# ------------------------------------------------------------------------------------ layer in a metal
+def layer_profile(frame: pd.DataFrame, mean_free_path: float, half_length: float, name: str) -> Figure | None:
+    """The layer's own potential across it (the linear background z/l removed), Monte Carlo against the
+    reference curve (exact for an angle-independent R, else first order) and the two limits: the close-in
+    step of Eq. 47a at the layer and the far fields whose extrapolations jump by Eq. 47c (Milne, z0 = 0.71 l)."""
+    from observables.analytic.slab_in_metal import MILNE_EXTRAPOLATION
+
+    rows = frame[frame["observable"] == "potential"].sort_values("z")
+    if rows.empty:
+        return None
+    l = mean_free_path
+    x = rows["z"].to_numpy(float) / l
+    own = rows["value"].to_numpy(float) - x
+    figure = plt.figure(figsize=(8.5, 6.0))
+    top, bottom = _residual_pair(figure, figure.add_gridspec(1, 1)[0])
+    top.errorbar(x, own, yerr=rows["stderr"], fmt="o", ms=3, capsize=2, color="C0", label="Monte Carlo ± σ")
+    reference = rows["reference"].to_numpy(float)
+    curve, label = (reference, "reference (Peierls, exact R)") if np.isfinite(reference).any() else \
+        (rows["first_order"].to_numpy(float), "first order in R (Peierls)")
+    top.plot(x, curve - x, "-", color="C3", lw=1, label=label)
+
+    def scalar(observable):
+        row = frame[frame["observable"] == observable]
+        return float(row["first_order"].iloc[0]) if len(row) else np.nan
+
+    close_in, far = scalar("potential_drop"), scalar("far_field_drop")
+    if np.isfinite(close_in):
+        top.plot([-0.4, 0.0], [0.5 * close_in] * 2, color="C2", lw=2, label="close-in step, Eq. 47a")
+        top.plot([0.0, 0.4], [-0.5 * close_in] * 2, color="C2", lw=2)
+    if np.isfinite(far):
+        reach = half_length / l + MILNE_EXTRAPOLATION
+        side = np.linspace(0.0, half_length / l, 50)
+        top.plot(side, -0.5 * far * (reach - side) / reach, "--", color="C1", label="far field, jump of Eq. 47c")
+        top.plot(-side, 0.5 * far * (reach - side) / reach, "--", color="C1")
+    top.axvline(0.0, color="0.6", lw=0.5)
+    top.set_ylabel("e δΦ_layer (E0 l)")
+    top.set_title(f"{name}: the layer's potential, background -r·E0 removed")
+    top.legend(fontsize=8)
+    plt.setp(top.get_xticklabels(), visible=False)
+    if np.isfinite(reference).any():
+        _draw_residuals(bottom, x, z_score(rows["value"], rows["stderr"], rows["reference"]))
+    else:
+        _draw_residuals(bottom, x, z_score(rows["value"], rows["stderr"], rows["first_order"]))
+        bottom.set_ylabel("z vs 1st order")
+    bottom.set_xlabel("z / l")
+    return figure

@@ -42,6 +42,9 @@ OBSERVABLES = {
     "reflection",
     "density_dipole",
     "density_gradient",
+    "far_field_drop",
+    "resistivity_close_in",
+    "force_resistivity_ratio",
 }
 
 UNITS = {
@@ -92,6 +95,9 @@ REDUCED_UNITS = {
     "reflection": "1",
     "density_dipole": "e E0 l / k_F^2",
     "density_gradient": "k_F delta_mu dn/dE",
+    "far_field_drop": "E0 l",
+    "resistivity_close_in": "hbar / (e^2 k_F^2)",
+    "force_resistivity_ratio": "1",
 }
 """Default unit of each observable (a system passes ``units=`` where its drive or geometry differs)."""
 
