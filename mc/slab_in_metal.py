@@ -29,8 +29,8 @@ Estimators (``[background] estimator``):
 Tallies and what they give (units of the bulk drive, e E0 l = 1):
 
 * the deviation's density in bins beside the layer (|z| > d/2) -> the potential
-  profile e dPhi = -(n0 + dn)/(dn/dE) (Eq. 5), its close-in drop (Eq. 47a, the two
-  bins that touch the layer) and its build-up over a few l;
+  profile e dPhi = -(n0 + dn)/(dn/dE) (Eq. 5), its close-in drop at the layer's faces
+  (Eq. 47a, the limit d/l -> 0; :func:`close_in`) and its build-up over a few l;
 * the current through the layer J = J0 + dJ, and with it the far-field drop at
   fixed current (Eq. 47c): the deviation's far fields vanish at the Milne distance
   z0 = 0.7104 l beyond each reservoir, so the jump of their linear extrapolations
@@ -39,7 +39,11 @@ Tallies and what they give (units of the bulk drive, e E0 l = 1):
   Landauer value (Eq. 43 with cos-weighted integrands): they differ;
 * the wind force per area (Eq. 47b): the momentum 2 k_z of every reflection, f0's
   own (analytic in the deviational estimator) and the deviation's, and the ratio
-  F_w / (A n0 e r J) of Eq. 26 (1 for weak reflection).
+  F_w / (A n0 e r J) of Eq. 26 (1 at any R: momentum balance, see the Slab page).
+
+The drops and the force are linear in the current through the layer, which the layer
+itself lowers from J0 to J between reservoirs at fixed potentials: they are reported at
+the drive's current J0 (times J0/J), as the paper's Eqs. 47a-c are.
 
 The reference column holds the first-order value (Eqs. 47a-c, 26, and for the
 profile bins the Galerkin solution of :mod:`observables.analytic.slab_in_metal`)
@@ -64,7 +68,7 @@ from mc.streams import uniforms
 from observables.analytic import slab_in_metal as metal
 from observables.analytic.point_contact import DENSITY_OF_STATES
 from observables.analytic.slab import moment
-from observables.statistics import batch_estimate, figure_of_merit, function_estimate
+from observables.statistics import figure_of_merit, function_estimate
 from observables.tables import ResultRows
 from observables.tallies import CROSSINGS, SURFACE_MOMENTUM_X, TRACK_LENGTH, CartesianMesh
 
@@ -76,9 +80,19 @@ MAX_COLLISIONS = 2e5
 WEAK_REFLECTION = 0.05
 """2 int mu R (the reflected fraction of an isotropic flux) up to which the first-order closed forms
 are the reference: their relative error is O(R), below the error bars of the runs we ship."""
-NEAR_BINS, NEAR_WIDTH, FAR_WIDTH = 20, 0.05, 0.5
-"""Density bins on each side: 20 of 0.05 l beside the layer (the close-in drop and its build-up),
+NEAR_BINS, NEAR_WIDTH, FAR_WIDTH = 20, 0.025, 0.5
+"""Density bins on each side: 20 of 0.025 l beside the layer (the close-in drop and its build-up),
 then bins of about l/2 to the reservoir."""
+
+
+def close_in(bins, i: int, j: int):
+    """The close-in drop -(n(-d/2) - n(d/2)) from the two bins beside the layer on each side (i, i - 1 left,
+    j, j + 1 right), extrapolated linearly to the layer's faces: n(d/2) = (3 n_j - n_{j+1}) / 2.  The density
+    varies on the scale l near the layer (the uncollided sheet ~ E3(z/l)), so the drop at the faces
+    differs from Eq. 47a's limit by O(d/l)."""
+    left = 1.5 * bins[..., i] - 0.5 * bins[..., i - 1]
+    right = 1.5 * bins[..., j] - 0.5 * bins[..., j + 1]
+    return -(left - right)
 SOURCE_SALT = 0x5A1B_D3F1
 BIRTH_OFFSET = 1e-9
 """Deviation particles start this many l off the layer, on the side they move into."""
@@ -234,10 +248,11 @@ def references(slab, metal_model: MetalModel) -> References:
         far = closed["far_field_drop"] if first_order else solution.far_field_drop()
         force = f0_force + solution.force
         resistance = -far / metal.BULK_DENSITY
-        return {"potential": -(bins + -centres / l), "potential_drop": -(bins[i] - bins[j]),
+        return {"potential": -(bins + -centres / l), "potential_drop": close_in(bins, i, j) * metal.BULK_DENSITY / current,
                 "far_field_drop": far, "current": metal.BULK_DENSITY + solution.current,
-                "resistivity": resistance, "resistivity_close_in": (bins[i] - bins[j]) / current,
-                "wind_force": force, "force_resistivity_ratio": force / (metal.BULK_DENSITY * resistance * current)}
+                "resistivity": resistance, "resistivity_close_in": -close_in(bins, i, j) / current,
+                "wind_force": force * metal.BULK_DENSITY / current,
+                "force_resistivity_ratio": force / (metal.BULK_DENSITY * resistance * current)}
 
     required = np.abs(edges).ravel()
     first = metal.deviation_solution(slab.reflection, slab.breakpoints(), l, h, required_edges=required)
@@ -293,8 +308,10 @@ def results(case, batches, layout, refs: References) -> ResultRows:
     total_current = lambda dj: metal.BULK_DENSITY + dj  # noqa: E731
     tallies = model["tallies"]
     if "potential_drop" in tallies:
-        close_in = function_estimate(lambda n: -(n[..., i] - n[..., j]), [occupation], histories)
-        add("potential_drop", close_in, "E0 l", f"47a (the bins of {NEAR_WIDTH:g} l beside the layer)")
+        # at the drive's current J0, like the far-field drop: the layer's drops are linear in the current
+        add("potential_drop", function_estimate(lambda n, dj: close_in(n, i, j) * metal.BULK_DENSITY / total_current(dj),
+                                                [occupation, current_change], histories), "E0 l",
+            "47a (at the faces |z| = d/2, at fixed current)")
         far = function_estimate(lambda dj: metal.far_field_drop(dj, h, l), [current_change], histories)
         add("far_field_drop", far, "E0 l", "47c")
         potential = function_estimate(lambda n: -(n + background_occupation), [occupation], histories)
@@ -308,11 +325,13 @@ def results(case, batches, layout, refs: References) -> ResultRows:
     if "resistivity" in tallies:
         add("resistivity", function_estimate(lambda dj: layer_resistance(dj, h, l), [current_change], histories),
             "hbar / (e^2 k_F^2)", "-47c / J0 (the layer, far field)")
-        close_r = function_estimate(lambda n, dj: (n[..., i] - n[..., j]) / total_current(dj),
+        close_r = function_estimate(lambda n, dj: -close_in(n, i, j) / total_current(dj),
                                     [occupation, current_change], histories)
         add("resistivity_close_in", close_r, "hbar / (e^2 k_F^2)", "-47a / J (Eq. 43 with cos-weighted integrands)")
     if "wind_force" in tallies:
-        add("wind_force", batch_estimate(force, histories), "k_F^3 e E0 l", "47b", component="z")
+        add("wind_force", function_estimate(lambda f, dj: f * metal.BULK_DENSITY / total_current(dj),
+                                            [force, current_change], histories),
+            "k_F^3 e E0 l", "47b (at fixed current)", component="z")
         ratio = function_estimate(
             lambda f, dj: f / (metal.BULK_DENSITY * layer_resistance(dj, h, l) * total_current(dj)),
             [force, current_change], histories)

@@ -39,7 +39,7 @@ QUICK_MIN_HISTORIES = 20_000
 QUICK_HISTORIES = {"point-contact-impurities": 1_000_000}
 """Quick histories of cases whose analog estimators need more than histories / QUICK_FACTOR."""
 STUDIES = ("impurity_map", "direct_vs_wind_force", "chain_length_study", "convergence_study", "constriction_resistance",
-           "gamma_curve", "impurity_array")
+           "gamma_curve", "impurity_array", "slab_in_metal")
 """Campaign scripts in runs/ (each with main(argv) taking --out and --quick), run after the cases;
 one may define ``checks(out_dir) -> observables.verdict.Checks`` for the derived rows of its tables."""
 

@@ -60,11 +60,6 @@ BULK_DENSITY = 1.0 / (3.0 * math.pi**2)
 the drive e E0 l = 1 (both 1/(3 pi^2) in reduced units)."""
 
 
-def background_current(mean_free_path: float) -> float:
-    """J0 = sigma0 E0 of the layer-free metal at e E0 l = 1 (k_F^2 e E0 l / hbar)."""
-    return BULK_DENSITY
-
-
 def background_resistivity(mean_free_path: float) -> float:
     """rho0 = 3 pi^2 / l (hbar / (e^2 k_F)), Drude with 1/l = the background's rate."""
     return 3.0 * math.pi**2 / mean_free_path
