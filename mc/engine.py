@@ -70,6 +70,9 @@ from observables.tallies import (
     score_cylindrical_mesh,
 )
 
+WITH_BACKGROUND, WITHOUT_BACKGROUND = np.int64(0), np.int64(1)
+"""trace's ``ballistic`` flag: numpy integers, not Python literals, so that numba compiles one trace
+for every caller (a literal 0 and a literal 1 are two specialisations, ~3 s of compilation each)."""
 FATE_STOPPED, FATE_DROPPED, FATE_LOST = -1, -2, -3
 """How a particle ends when not in a reservoir (reservoir fates are their indices >= 0)."""
 REFLECTED, TRANSMITTED, ABSORBED, LOST_AT_SURFACE = range(4)
@@ -357,7 +360,7 @@ def _next_event(acc, geo, tal, imp, phys, i, state):
         occupation = phys.reservoir_excess[int(view[6])]
     else:
         # the state k at r0 is filled from where the time-reversed flight -k ends
-        fate, state = trace(geo, x0, y0, z0, -kx, -ky, -kz, cell, on_surface, phys.max_events, 0, state)
+        fate, state = trace(geo, x0, y0, z0, -kx, -ky, -kz, cell, on_surface, phys.max_events, WITH_BACKGROUND, state)
         if fate == FATE_DROPPED:
             return 1, state
         occupation = phys.reservoir_excess[fate] if fate >= 0 else 0.0
@@ -369,8 +372,8 @@ def _next_event(acc, geo, tal, imp, phys, i, state):
     k = tal.impurity_offset[i, NEXT_EVENT]
     _score_collision(acc, k, base * sigma, kx, ky, kz, qx, qy, qz)
     if kind == VIEW_SPHERE:
-        fate_q, state = trace(geo, x0, y0, z0, qx, qy, qz, cell, on_surface, phys.max_events, 0, state)
-        fate_k, state = trace(geo, x0, y0, z0, kx, ky, kz, cell, on_surface, phys.max_events, 0, state)
+        fate_q, state = trace(geo, x0, y0, z0, qx, qy, qz, cell, on_surface, phys.max_events, WITH_BACKGROUND, state)
+        fate_k, state = trace(geo, x0, y0, z0, kx, ky, kz, cell, on_surface, phys.max_events, WITH_BACKGROUND, state)
         if fate_q == FATE_DROPPED or fate_k == FATE_DROPPED:
             dropped = 1
         drained = (1.0 if fate_q == phys.drain else 0.0) - (1.0 if fate_k == phys.drain else 0.0)
@@ -382,7 +385,8 @@ def _next_event(acc, geo, tal, imp, phys, i, state):
     if weight_b > 0.0:
         returns = 1.0
         if kind == VIEW_DISK:
-            fate_b, state = trace(geo, x0, y0, z0, -bx, -by, -bz, cell, on_surface, phys.max_events, 0, state)
+            fate_b, state = trace(geo, x0, y0, z0, -bx, -by, -bz, cell, on_surface, phys.max_events, WITH_BACKGROUND,
+                                  state)
             if fate_b == FATE_DROPPED:
                 dropped = 1
             returns = 0.0 if fate_b == phys.drain else 1.0
@@ -432,12 +436,12 @@ def _background_collision(acc, geo, tal, phys, x, y, z, ux, uy, uz, length, weig
     # still on the segment's start surface only if t = 0; an int64 either way, so that numba
     # compiles one trace for every caller (a literal -1 would make a second specialisation)
     on_surface = start_surface if t == 0.0 else -1
-    fate, state = trace(geo, x + t * ux, y + t * uy, z + t * uz, qx, qy, qz, cell, on_surface, phys.max_events, 1,
-                        state)
+    fate, state = trace(geo, x + t * ux, y + t * uy, z + t * uz, qx, qy, qz, cell, on_surface, phys.max_events,
+                        WITHOUT_BACKGROUND, state)
     dropped = fate == FATE_DROPPED
     score = 1.0 if fate == phys.drain else 0.0
     if geo.medium_first_order[medium] == 2:
-        fate, state = trace(geo, x, y, z, ux, uy, uz, cell, start_surface, phys.max_events, 1, state)
+        fate, state = trace(geo, x, y, z, ux, uy, uz, cell, start_surface, phys.max_events, WITHOUT_BACKGROUND, state)
         dropped = dropped or fate == FATE_DROPPED
         if fate == phys.drain:
             score -= 1.0
@@ -507,7 +511,7 @@ def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_s
                 k = tal.impurity_offset[i, ANALOG]
                 _score_collision(acc, k, weight, ux, uy, uz, qx, qy, qz)
                 fate_q, state = trace(geo, imp.position[i, 0], imp.position[i, 1], imp.position[i, 2], qx, qy, qz,
-                                      imp.cell[i], imp.on_surface[i], phys.max_events, 0, state)
+                                      imp.cell[i], imp.on_surface[i], phys.max_events, WITH_BACKGROUND, state)
                 if fate_q == phys.drain:
                     acc[k + BACKSCATTER] += weight
                 if pending[i] == 0.0:
