@@ -284,16 +284,16 @@ def results(case, batches, layout, refs: References) -> ResultRows:
     background_occupation = -centres / l
     if not deviational:
         occupation = occupation - histories[:, None] * background_occupation[None, :]
-    crossings = layout.read(totals, "surfaces")[:, 0, CROSSINGS]
+    layer = layout.read(totals, "surfaces")[:, 0]
+    crossings, force = layer[:, CROSSINGS], layer[:, SURFACE_MOMENTUM_X + 2]
     if deviational:
-        # the right-going sheet is born beside the layer, not across it: its current joins the crossings'
+        # the right-going sheet is born beside the layer, not across it: its current joins the crossings';
+        # f0's own reflections give the layer the force of Eq. 47b
         right_birth = -moment(slab.reflection, 2, slab.breakpoints()) / math.pi**2
         current_change = crossings + histories * right_birth
+        force = force + histories * metal.reflected_wind_force(slab.reflection, slab.breakpoints())
     else:
         current_change = crossings - histories * metal.BULK_DENSITY
-    force = layout.read(totals, "surfaces")[:, 0, SURFACE_MOMENTUM_X + 2]
-    if deviational:
-        force = force + histories * metal.reflected_wind_force(slab.reflection, slab.breakpoints())
     i, j = inner_bins(slab.thickness, mm)
     rows = ResultRows(case.settings.name, system="slab", method="monte_carlo", distribution="bulk",
                       barrier=slab.model, thickness=slab.thickness, mean_free_path=l, length=mm.length,

@@ -36,7 +36,7 @@ import pandas as pd  # noqa: E402
 import mc  # noqa: E402
 from mc import slab_in_metal  # noqa: E402
 from observables.analytic import slab_in_metal as metal  # noqa: E402
-from observables.plots import layer_profile  # noqa: E402
+from observables.plots import layer_profile, save_figures  # noqa: E402
 from observables.tables import write_table_files  # noqa: E402
 
 MEAN_FREE_PATH = 100.0
@@ -117,23 +117,16 @@ def draw_ratios(frame: pd.DataFrame, out: Path) -> Path:
     right.set_title("the layer's resistance per area (dotted: first order)")
     right.legend(fontsize=7)
     figure.tight_layout()
-    path = out / "slab_in_metal_ratios.png"
-    figure.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(figure)
-    return path
+    return save_figures({"slab_in_metal_ratios": figure}, out)[0]
 
 
 def draw_profiles(frame: pd.DataFrame, out: Path) -> list[Path]:
-    paths = []
     strong = "R=0.3" if (frame.point == "R=0.3").any() else "R=0.1"
-    for point, stem in ((strong, "slab_in_metal_profile_strong"), ("rectangular", "slab_in_metal_profile_rectangular")):
-        rows = frame[frame.point == point]
-        figure = layer_profile(rows, MEAN_FREE_PATH, 4.0 * MEAN_FREE_PATH, f"layer in a metal, {point}")
-        path = out / f"{stem}.png"
-        figure.savefig(path, dpi=110, bbox_inches="tight")
-        plt.close(figure)
-        paths.append(path)
-    return paths
+    figures = {stem: layer_profile(frame[frame.point == point], MEAN_FREE_PATH, 4.0 * MEAN_FREE_PATH,
+                                   f"layer in a metal, {point}")
+               for point, stem in ((strong, "slab_in_metal_profile_strong"),
+                                   ("rectangular", "slab_in_metal_profile_rectangular"))}
+    return save_figures(figures, out)
 
 
 def main(argv=None) -> None:

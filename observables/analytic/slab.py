@@ -28,7 +28,8 @@ _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(20)
 
 
 def gauss_legendre(function, breakpoints, panels_per_interval: int = 64) -> float:
-    """Composite 20-point Gauss-Legendre integral of a vectorised ``function`` over [breakpoints[0], breakpoints[-1]].
+    """Composite 20-point Gauss-Legendre integral of a vectorised ``function`` over [breakpoints[0], breakpoints[-1]]
+    (a float; an array for a function that returns (len(x), ...) values).
 
     Panel edges include every breakpoint (kinks of an interpolated table), so
     a piecewise-polynomial integrand is integrated exactly and an analytic one
@@ -42,8 +43,8 @@ def gauss_legendre(function, breakpoints, panels_per_interval: int = 64) -> floa
         mids = 0.5 * (edges[1:] + edges[:-1])
         x = (mids[:, None] + half[:, None] * _NODES[None, :]).ravel()
         w = (half[:, None] * _WEIGHTS[None, :]).ravel()
-        total += float(np.sum(w * function(x)))
-    return total
+        total = total + np.tensordot(w, function(x), axes=(0, 0))
+    return total if np.ndim(total) else float(total)
 
 
 def moment(reflection, power: int, breakpoints=(0.0, 1.0), *, transmitted: bool = False) -> float:

@@ -193,7 +193,7 @@ def deviation_solution(reflection, breakpoints, mean_free_path: float, half_leng
         return (mu * reflection(mu[:, 0])[:, None] * mu * l
                 * (np.exp(-near[None, :] / (mu * l)) - np.exp(-far[None, :] / (mu * l))) / width[None, :])
 
-    source = side * _integrate_columns(uncollided, breakpoints, len(width))
+    source = side * gauss_legendre(uncollided, breakpoints, panels_per_interval=32)
     occupation = np.linalg.solve(np.eye(len(width)) - _cell_kernel(edges, l, r), source)
     # collided particles are emitted isotropically at the rate n/(pi^2 l) per volume
     emitted = occupation * width / (math.pi**2 * l)
@@ -211,20 +211,3 @@ def deviation_solution(reflection, breakpoints, mean_free_path: float, half_leng
     hits = l * (expn(4, near / l) - expn(4, far / l)) / width
     force = r * float(np.sum(np.where(on_right, -1.0, 1.0) * emitted * hits))
     return DeviationSolution(edges, occupation, current, force, h, l, "exact" if constant_reflection is not None else "first")
-
-
-def _integrate_columns(function, breakpoints, columns: int) -> np.ndarray:
-    """Composite Gauss-Legendre over mu of a function returning (len(mu), columns)."""
-    out = np.zeros(columns)
-    nodes, weights = np.polynomial.legendre.leggauss(20)
-    breakpoints = np.asarray(breakpoints, float)
-    for a, b in zip(breakpoints[:-1], breakpoints[1:]):
-        edges = np.linspace(a, b, 33)
-        half = 0.5 * np.diff(edges)
-        mids = 0.5 * (edges[1:] + edges[:-1])
-        mu = (mids[:, None] + half[:, None] * nodes[None, :]).ravel()
-        w = (half[:, None] * weights[None, :]).ravel()
-        mu = np.clip(mu, 1e-300, None)
-        with np.errstate(under="ignore"):
-            out += w @ function(mu)
-    return out
