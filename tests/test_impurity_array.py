@@ -118,3 +118,43 @@ def test_tagged_tallies_need_a_cavity_and_shells_inside_it():
     data["tallies"] = [{"kind": "tagged_dipole", "shells": [1.5, 2.5, 5.0]}]
     with pytest.raises(ConfigError, match="tallies"):
         mc.parse_case(data)
+
+
+def test_mirror_cavity_correction_against_the_square_lattice_sum():
+    """At the centre of the cross-section the image spheres form the square lattice W Z^2, whose
+    sum of 1/|n|^3 is 4 zeta(3/2) beta(3/2) (Hardy's lattice sum; beta = Dirichlet's beta function):
+    an independent closed form for the image sum and its continuum tail."""
+    from scipy.special import zeta
+
+    beta = sum((-1) ** k / (2 * k + 1) ** 1.5 for k in range(2_000_000))
+    lattice = 4.0 * zeta(1.5) * beta
+    width, radius = 20.0, 4.26
+    centre = analytic.mirror_cavity_correction([[0.0, 0.0]], width, radius)[0]
+    assert centre == pytest.approx(radius**3 / 3.0 * lattice / width**3, rel=2e-4)
+    # nearer a wall the nearest image dominates: c^3 / (3 (2 s)^3) and more
+    s = radius + 0.5
+    near = analytic.mirror_cavity_correction([[0.5 * width - s, 0.0]], width, radius)[0]
+    assert near > radius**3 / (3.0 * (2.0 * s) ** 3) + centre * 0.5
+
+
+def test_gap_probes_sit_in_empty_spheres_away_from_the_walls():
+    """Each probe's impurity-free sphere (radius c = R + clearance a) is a whole sphere: no impurity
+    centre within c, and c + a from the side walls, so it touches neither its mirror images nor the
+    impurity-free margins at the walls (probes a mere R from a wall measured 0.50 +- 0.03 of the
+    macroscopic gradient, the field of a void elongated across E0, against the sphere's 0.62)."""
+    from mc.impurity_array import impurity_positions, probe_centres
+
+    data = _case(length=200.0, width=20.0, density=0.005)
+    data["tallies"] = [{"kind": "gap_gradient", "probes": 200, "probe_radius": 2.0, "clearance": 2.0}]
+    model = mc.parse_case(data).model
+    c, a = model.probe_exclusion_radius, model.disk_radius
+    positions = impurity_positions(model, 11, 0)
+    centres = probe_centres(model, positions, 11, 0)
+    assert len(centres) == 200
+    gaps = np.linalg.norm(positions[None, :, :] - centres[:, None, :], axis=2).min(axis=1)
+    assert np.all(gaps > c)
+    assert np.all(np.abs(centres[:, :2]) <= 0.5 * 20.0 - c - a)
+    assert np.all(np.abs(centres[:, 2]) <= 0.5 * model.interior * 200.0)
+    data["tallies"][0]["clearance"] = 7.0  # c + a = 11.0 leaves no room in a half-width of 10
+    with pytest.raises(ConfigError, match="tallies.*impurity-free sphere"):
+        mc.parse_case(data)

@@ -116,10 +116,48 @@ def milne_current_density(tau: float) -> float:
 
 def lorentz_cavity_factor() -> float:
     """Fraction of the macroscopic density gradient that the dipoles of uniformly placed impurities give
-    at a point outside a sphere around each of them (the Lorentz cavity of a slab-shaped sample).
+    at the centre of an impurity-free sphere in an unbounded array (the Lorentz cavity of a slab-shaped
+    sample).
 
     Each dipole dn = (dn/dE) p e.r/r^3 adds a step 4 pi p to the plane-averaged density (sum over
     impurities: the macroscopic gradient rho J = 4 pi n_i p, Sorbello's Discussion); the gradient
     integrated over the slab outside a ball around the dipole is (8 pi / 3) p and the ball's
-    interior holds (4 pi / 3) p, whatever its radius.  So the field in the gaps is 2/3 of E0."""
+    interior holds (4 pi / 3) p, whatever its radius.  So the field in the gaps is 2/3 of E0.
+    Kinetically the same 2/3: inside an impurity-free sphere the backward rays fly through the
+    sphere before their last collision, and the mean chord they add, -(r . k), carries a third of
+    the gradient back (mu(r) = mu0 + (2/3) grad mu . r exactly, first order in sphere radius / l)."""
     return 2.0 / 3.0
+
+
+MIRROR_IMAGES = 10
+"""Image cells |m|, |n| <= MIRROR_IMAGES summed one by one in :func:`mirror_cavity_correction`;
+the rest as a continuum."""
+
+
+def mirror_cavity_correction(centres_xy, width: float, radius: float, images: int = MIRROR_IMAGES) -> np.ndarray:
+    """What the mirror images of an impurity-free sphere take off the Lorentz factor, per sphere centre.
+
+    Between specular side walls at |x|, |y| = W/2 the array is mirror-periodic: a sphere of radius c
+    free of impurities at (x, y) has an image sphere, equally empty, at every (x_m, y_n) with
+    x_m = (-1)^m x + m W.  An empty sphere in the array lacks the dipoles n_i (4 pi/3) c^3 p, so
+    outside it the density gains the dipole field of -(c^3/3) (d mu/dz)_macro (uniformly polarised
+    sphere, exact outside it).  The images lie in the sphere's own z plane (cos theta = 0), so at the
+    centre each adds (c^3/3)/d^3 of the macroscopic gradient against the Lorentz 2/3:
+
+        gradient / (d mu/dz)_macro = 2/3 - (c^3/3) sum_{(m,n) != (0,0)} 1/d_mn^3 .
+
+    Valid while no image sphere overlaps the sphere (c <= distance to each wall); the cells beyond
+    |m|, |n| <= images are summed as a continuum of image density 1/W^2 outside the square of
+    half-side (images + 1/2) W, whose integral of 1/r^3 is 4 sqrt(2) / half-side."""
+    centres_xy = np.atleast_2d(np.asarray(centres_xy, dtype=float))
+    m = np.arange(-images, images + 1)
+    sign = np.where(m % 2 == 0, 1.0, -1.0)
+    x_images = sign[None, :] * centres_xy[:, :1] + m[None, :] * width  # (probes, cells)
+    y_images = sign[None, :] * centres_xy[:, 1:2] + m[None, :] * width
+    dx2 = (x_images - centres_xy[:, :1]) ** 2
+    dy2 = (y_images - centres_xy[:, 1:2]) ** 2
+    distance2 = dx2[:, :, None] + dy2[:, None, :]
+    distance2[:, images, images] = np.inf  # the sphere itself
+    near = np.sum(distance2 ** -1.5, axis=(1, 2))
+    far = 4.0 * math.sqrt(2.0) / (width**2 * (images + 0.5) * width)
+    return radius**3 / 3.0 * (near + far)
