@@ -158,3 +158,18 @@ def test_gap_probes_sit_in_empty_spheres_away_from_the_walls():
     data["tallies"][0]["clearance"] = 7.0  # c + a = 11.0 leaves no room in a half-width of 10
     with pytest.raises(ConfigError, match="tallies.*impurity-free sphere"):
         mc.parse_case(data)
+
+
+def test_continuum_void_control_runs_and_refuses_a_probe_beyond_its_void(tmp_path, capsys):
+    """runs.gap_field_continuum, the control of the gap probes (a Boltzmann medium with spherical
+    voids), at a smoke-test size: one row per void and their mean, against 2/3 less the images."""
+    from runs import gap_field_continuum
+
+    frame = gap_field_continuum.measure(40_000, radius=4.13, probe=4.0, width=20.0, offset=0.0, batches=4)
+    assert list(frame.void) == ["0", "1", "2", "3", "4", "mean"]
+    assert np.all(np.isfinite(frame.value)) and np.all(frame.stderr > 0)
+    assert frame.reference.iloc[0] == pytest.approx(2.0 / 3.0 - analytic.mirror_cavity_correction([[0, 0]], 20.0, 4.13)[0])
+    with pytest.raises(SystemExit):
+        gap_field_continuum.main(["--out", str(tmp_path), "--probe", "5"])
+    assert "--probe must lie in" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
