@@ -247,14 +247,18 @@ def probe_centres(model: ArrayModel, positions: np.ndarray, seed: int, configura
     keep = model.probe_exclusion_radius
     lateral = 0.5 * model.width - keep - model.disk_radius
     half = np.array([lateral, lateral, 0.5 * model.interior * model.length])
-    centres = []
     others = positions if not model.tagged else np.concatenate([positions, np.zeros((1, 3))])
-    for _ in range(_PLACEMENT_TRIES * model.probes):
-        c = rng.uniform(-half, half)
-        if np.min(np.linalg.norm(others - c, axis=1)) > keep:
-            centres.append(c)
-            if len(centres) == model.probes:
-                return np.array(centres)
+    accepted = []
+    count = 0
+    # candidates tested a block at a time (at most ~10^7 distances in memory); accepted in draw order
+    block = max(1, min(4 * model.probes, 10_000_000 // len(others)))
+    for _ in range(0, _PLACEMENT_TRIES * model.probes, block):
+        candidates = rng.uniform(-half, half, size=(block, 3))
+        nearest = np.min(np.linalg.norm(candidates[:, None, :] - others[None, :, :], axis=2), axis=1)
+        accepted.append(candidates[nearest > keep])
+        count += len(accepted[-1])
+        if count >= model.probes:
+            return np.concatenate(accepted)[:model.probes]
     raise ConfigError("tallies", f"cannot place {model.probes} gap_gradient probe balls of radius {radius:g} at {keep:.3g} from every "
                      "impurity: the gaps are too small (lower the probe radius or clearance, or the density)")
 

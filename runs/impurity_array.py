@@ -13,7 +13,9 @@ a new array per batch, so every error bar holds the sample-to-sample spread):
   against hbar k_F sigma_tr J (Eq. 63, uniform-background picture);
 * a tagged impurity in a cavity (n_i = 0.005): its own dipole (Eq. 6) from shells and
   from its collisions, the gradient of the other impurities at its site and in gap
-  probes against the macroscopic -rho J, and the direct force in the two pictures.
+  probes against the macroscopic -rho J, and the direct force in the two pictures;
+* a plain array (n_i = 0.005) with 800 gap probes in whole empty spheres: the field in the
+  gaps over the interior slope, against the point-dipole 2/3 less the mirror images.
 
 Writes ``impurity_array.csv`` / ``.parquet`` (the runs' tables with ``point``) and the
 figures ``impurity_array_resistivity.png``, ``impurity_array_wind_force.png``,
@@ -72,6 +74,22 @@ def tagged_case(histories: int) -> mc.case.Case:
     })
 
 
+def gaps_case(histories: int) -> mc.case.Case:
+    """A plain array (no cavity) with 800 gap probes of radius 3 in whole empty spheres of radius
+    c = 3 + a = 4.13: the field in the gaps against the point-dipole 2/3 less the images (docs)."""
+    return mc.parse_case({
+        "name": "impurity-array-gaps", "seed": 12, "histories": histories, "batches": 40,
+        "geometry": {"kind": "impurity_array", "length": 200.0, "width": 20.0, "density": 0.005,
+                     "scatterer": SCATTERER},
+        "tallies": [{"kind": "resistivity"},
+                    {"kind": "gap_gradient", "probes": 800, "probe_radius": 3.0, "clearance": 1.0}],
+    })
+
+
+GAP_HISTORIES = 20
+"""The gaps case runs this many times the study's histories: its ratio needs about 10^6 (+-0.02)."""
+
+
 def study(histories: int, quick: bool) -> pd.DataFrame:
     frames = []
     for k, n in enumerate(QUICK_DENSITIES if quick else DENSITIES):
@@ -80,7 +98,9 @@ def study(histories: int, quick: bool) -> pd.DataFrame:
         frame = mc.run(case)
         frames.append(frame.assign(point="sweep", wall_seconds=time.perf_counter() - start,
                                    nominal_density=n))
-    for name, case in (("fixed", fixed_case(histories)), ("tagged", tagged_case(2 * histories))):
+    cases = (("fixed", fixed_case(histories)), ("tagged", tagged_case(2 * histories)),
+             ("gaps", gaps_case(GAP_HISTORIES * histories)))
+    for name, case in cases:
         start = time.perf_counter()
         frame = mc.run(case)
         frames.append(frame.assign(point=name, wall_seconds=time.perf_counter() - start))
@@ -160,6 +180,12 @@ def draw_fields(frame: pd.DataFrame, out: Path) -> Path:
         values.append(row.value / macro)
         errors.append(row.stderr / abs(macro))
         refs.append(row.ensemble_reference / macro)
+    gap = _rows(frame, "gaps", "density_gradient", "ratio")
+    for _, row in gap.iterrows():
+        labels.append("plain array: gaps / interior")
+        values.append(row.value)
+        errors.append(row.stderr)
+        refs.append(row.ensemble_reference)
     dip = frame[(frame.point == "tagged") & (frame.observable == "density_dipole") & (frame.component == "z")]
     for _, row in dip.iterrows():
         labels.append("dipole p: " + row.estimator.split(":")[0][:20])
@@ -168,7 +194,7 @@ def draw_fields(frame: pd.DataFrame, out: Path) -> Path:
         refs.append(1.0)
     x = np.arange(len(labels))
     right.errorbar(x, values, 2 * np.asarray(errors), fmt="o", capsize=3, label="Monte Carlo (±2σ)")
-    right.plot(x, refs, "k_", ms=20, mew=2, label="reference (Lorentz 2/3, Eq. 6)")
+    right.plot(x, refs, "k_", ms=20, mew=2, label="prediction (Lorentz 2/3 less the images, Eq. 6)")
     right.set_xticks(x, labels, rotation=20, ha="right", fontsize=7)
     right.set_ylabel("gradient / (-ρJ);  dipole / Eq. 6")
     right.set_title("the field of the dipoles: macroscopic, in the gaps, at the tagged ion")
@@ -195,6 +221,9 @@ def main(argv=None) -> None:
         print(f"n_i = {r.impurity_density:.4g}: N = {r.impurities}, a/l = {r.disk_radius / r.mean_free_path:.3f}, "
               f"rho/Drude = {r.value / r.drude:.4f} +- {r.stderr / r.drude:.4f}, Boltzmann {r.ensemble_reference / r.drude:.4f}, "
               f"{r.wall_seconds:.1f} s")
+    gap = _rows(frame, "gaps", "density_gradient", "ratio").iloc[0]
+    print(f"gaps: gradient / interior slope = {gap.value:.3f} +- {gap.stderr:.3f} (point dipoles: 2/3 less the "
+          f"images = {gap.ensemble_reference:.3f}), {gap.wall_seconds:.0f} s")
     for path in written:
         print(f"wrote {path}")
 
