@@ -449,7 +449,11 @@ def results(case, plans, batches, layout) -> ResultRows:
         fitted = np.einsum("ps,bsc->bpc", fit, moments)
         estimate = batch_estimate(fitted.reshape(len(histories), 6), histories).reshape(2, 3)
         p_ref = -analytic.landauer_dipole_per_current(sigma_tr) * j_boltzmann  # along E0 = -z
-        g_ref = analytic.lorentz_cavity_factor() * (-rho_boltzmann * j_boltzmann)
+        # the cavity's mirror images take their share off the 2/3 as for the gap probes; like the gap
+        # rows, the field at the ion claims no reference column (the disk array undershoots it)
+        cavity_factor = analytic.lorentz_cavity_factor() - float(
+            analytic.mirror_cavity_correction([[0.0, 0.0]], model.width, model.cavity)[0])
+        g_ref = cavity_factor * (-rho_boltzmann * j_boltzmann)
         for i, comp in enumerate("xyz"):
             add("density_dipole", estimate[0, i], p_ref if comp == "z" else 0.0, "delta_mu dn/dE / k_F^2",
                 "6 with the local current J", component=comp, position=(0.0, 0.0, 0.0),
@@ -463,9 +467,9 @@ def results(case, plans, batches, layout) -> ResultRows:
             component="z", position=(0.0, 0.0, 0.0), estimator="first flight: -(3 pi/4) x momentum transfer")
         for i, comp in enumerate("xyz"):
             add("density_gradient", estimate[1, i], g_ref if comp == "z" else 0.0, "k_F delta_mu dn/dE",
-                "other impurities at the tagged site: Lorentz cavity 2/3 of -rho J", component=comp,
-                position=(0.0, 0.0, 0.0), estimator="shell moments fit: the other impurities' field at the ion",
-                cavity=model.cavity)
+                "other impurities at the tagged site: Lorentz cavity 2/3 (less its mirror images) of -rho J",
+                component=comp, position=(0.0, 0.0, 0.0), claim=comp != "z",
+                estimator="shell moments fit: the other impurities' field at the ion", cavity=model.cavity)
         if "direct_force" in model.tallies:
             z_d = model.valence
             # F_d = Z_d e E with e E = grad mu (Eq. 5, e dPhi = -mu): the field of the uniform-background
@@ -476,7 +480,7 @@ def results(case, plans, batches, layout) -> ResultRows:
             local = batch_estimate(fitted[:, 1, 2], histories)
             add("direct_force", local.scaled(z_d), z_d * g_ref, "k_F delta_mu",
                 "59 with the other impurities' dipole field at the ion", component="z", position=(0.0, 0.0, 0.0),
-                picture="other_dipoles", valence=z_d)
+                claim=False, picture="other_dipoles", valence=z_d)
     if "wind_force" in model.tallies:
         block = layout.read(totals, "impurities")[:, :, ANALOG, IMPURITY_MOMENTUM_X:IMPURITY_MOMENTUM_X + 3]
         untagged = block[:, 1:] if model.tagged else block
