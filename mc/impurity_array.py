@@ -426,7 +426,7 @@ def results(case, plans, batches, layout) -> ResultRows:
         described = dict(probes=k0, probe_radius=model.probe_radius, probe_clearance=model.probe_clearance,
                          exclusion_radius=exclusion, lorentz=analytic.lorentz_cavity_factor(), mirror_correction=mirrors)
         # the z rows claim no reference: the 2/3 (less the images) is the point-dipole and Boltzmann-
-        # continuum value, which an array of equivalent disks measurably undershoots (docs: impurity array)
+        # continuum value, which the array in a narrow box (W = 20) measurably undershoots (docs)
         for i, comp in enumerate("xyz"):
             ref = factor * macro_ref if comp == "z" else 0.0
             add("density_gradient", estimate[i], ref, "k_F delta_mu dn/dE",
@@ -450,7 +450,7 @@ def results(case, plans, batches, layout) -> ResultRows:
         estimate = batch_estimate(fitted.reshape(len(histories), 6), histories).reshape(2, 3)
         p_ref = -analytic.landauer_dipole_per_current(sigma_tr) * j_boltzmann  # along E0 = -z
         # the cavity's mirror images take their share off the 2/3 as for the gap probes; like the gap
-        # rows, the field at the ion claims no reference column (the disk array undershoots it)
+        # rows, the field at the ion claims no reference column (a narrow box undershoots it)
         cavity_factor = analytic.lorentz_cavity_factor() - float(
             analytic.mirror_cavity_correction([[0.0, 0.0]], model.width, model.cavity)[0])
         g_ref = cavity_factor * (-rho_boltzmann * j_boltzmann)
