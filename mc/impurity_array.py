@@ -110,6 +110,10 @@ class ArrayModel:
         """c = R + clearance x (disk radius): no impurity centre within c of a gap probe's centre."""
         return self.probe_radius + self.probe_clearance * self.disk_radius
 
+    def probe_lateral_extent(self) -> float:
+        """Largest |x|, |y| of a gap probe's centre: its empty sphere keeps a disk radius from the walls."""
+        return 0.5 * self.width - self.probe_exclusion_radius - self.disk_radius
+
     @property
     def tagged(self) -> bool:
         return self.cavity > 0.0
@@ -192,16 +196,13 @@ def parse(root: Table, geometry: Table, settings: RunSettings) -> ArrayModel:
     if "direct_force" in tallies:
         tallies |= {"current", "density"}
     half_interior = 0.5 * interior * length
-    if "gap_gradient" in tallies:
-        lateral = 0.5 * width - (probe_radius + probe_clearance * a) - a
-        if lateral <= 0.0 or probe_radius >= half_interior:
-            raise root.error("tallies", f"gap_gradient probes need an impurity-free sphere of radius probe_radius + "
-                                        f"clearance x disk radius = {probe_radius + probe_clearance * a:.4g} at a disk "
-                                        f"radius from the side walls (half-width {0.5 * width:g}) and probe_radius "
-                                        f"{probe_radius:g} below the interior half-length {half_interior:g}")
-
     model = ArrayModel(length, width, density, scatterer, configurations, cavity, interior, tallies, bins, probes,
                        probe_radius, probe_clearance, shells, valence, 0)
+    if "gap_gradient" in tallies and (model.probe_lateral_extent() <= 0.0 or probe_radius >= half_interior):
+        raise root.error("tallies", f"gap_gradient probes need an impurity-free sphere of radius probe_radius + "
+                                    f"clearance x disk radius = {model.probe_exclusion_radius:.4g} at a disk "
+                                    f"radius from the side walls (half-width {0.5 * width:g}) and probe_radius "
+                                    f"{probe_radius:g} below the interior half-length {half_interior:g}")
     if model.allowed_volume() <= 0.0:
         raise geometry.error("cavity", "leaves no room for the impurities")
     model.count = int(round(density * model.allowed_volume()))
@@ -245,7 +246,7 @@ def probe_centres(model: ArrayModel, positions: np.ndarray, seed: int, configura
     rng = _generator(seed, configuration, "probes")
     radius = model.probe_radius
     keep = model.probe_exclusion_radius
-    lateral = 0.5 * model.width - keep - model.disk_radius
+    lateral = model.probe_lateral_extent()
     half = np.array([lateral, lateral, 0.5 * model.interior * model.length])
     others = positions if not model.tagged else np.concatenate([positions, np.zeros((1, 3))])
     accepted = []
