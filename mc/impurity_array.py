@@ -421,11 +421,11 @@ def results(case, plans, batches, layout) -> ResultRows:
         macro_ref = -rho_boltzmann * j_boltzmann
         exclusion = model.probe_exclusion_radius
         # every configuration's probes sit elsewhere, so their images take off a little more or less
-        mirrors = float(np.mean([analytic.mirror_cavity_correction(plan["probes"][:, :2], model.width, exclusion)
-                                 for plan in plans]))
-        factor = analytic.lorentz_cavity_factor() - mirrors
+        factor = float(np.mean([analytic.mirrored_cavity_factor(plan["probes"][:, :2], model.width, exclusion)
+                                for plan in plans]))
+        lorentz = analytic.lorentz_cavity_factor()
         described = dict(probes=k0, probe_radius=model.probe_radius, probe_clearance=model.probe_clearance,
-                         exclusion_radius=exclusion, lorentz=analytic.lorentz_cavity_factor(), mirror_correction=mirrors)
+                         exclusion_radius=exclusion, lorentz=lorentz, mirror_correction=lorentz - factor)
         # the z rows claim no reference: the 2/3 (less the images) is the point-dipole and Boltzmann-
         # continuum value, which the array in a narrow box (W = 20) measurably undershoots (docs)
         for i, comp in enumerate("xyz"):
@@ -452,8 +452,7 @@ def results(case, plans, batches, layout) -> ResultRows:
         p_ref = -analytic.landauer_dipole_per_current(sigma_tr) * j_boltzmann  # along E0 = -z
         # the cavity's mirror images take their share off the 2/3 as for the gap probes; like the gap
         # rows, the field at the ion claims no reference column (a narrow box undershoots it)
-        cavity_factor = analytic.lorentz_cavity_factor() - float(
-            analytic.mirror_cavity_correction([[0.0, 0.0]], model.width, model.cavity)[0])
+        cavity_factor = float(analytic.mirrored_cavity_factor([[0.0, 0.0]], model.width, model.cavity)[0])
         g_ref = cavity_factor * (-rho_boltzmann * j_boltzmann)
         for i, comp in enumerate("xyz"):
             add("density_dipole", estimate[0, i], p_ref if comp == "z" else 0.0, "delta_mu dn/dE / k_F^2",

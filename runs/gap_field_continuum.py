@@ -86,8 +86,7 @@ def measure(histories: int, radius: float, probe: float, width: float, offset: f
     slope = np.array([np.polyfit(centres[inner], row[inner], 1)[0] for row in occupation])
     gradient = (layout.read(means, "balls")[:, :, MOMENT_X + 2] / DENSITY_OF_STATES
                 * 15.0 / (4.0 * math.pi * probe**5))  # (batches, voids)
-    prediction = analytic.lorentz_cavity_factor() - float(
-        analytic.mirror_cavity_correction([[offset, 0.0]], width, radius)[0])
+    prediction = float(analytic.mirrored_cavity_factor([[offset, 0.0]], width, radius)[0])
 
     def ratio_row(values, label, z):
         # ratio of batch means, its error by the delta method over the batches

@@ -161,3 +161,9 @@ def mirror_cavity_correction(centres_xy, width: float, radius: float, images: in
     near = np.sum(distance2 ** -1.5, axis=(1, 2))
     far = 4.0 * math.sqrt(2.0) / (width**2 * (images + 0.5) * width)
     return radius**3 / 3.0 * (near + far)
+
+
+def mirrored_cavity_factor(centres_xy, width: float, radius: float) -> np.ndarray:
+    """The predicted gradient inside each impurity-free sphere over the macroscopic gradient: the
+    Lorentz 2/3 (:func:`lorentz_cavity_factor`) less its mirror images (:func:`mirror_cavity_correction`)."""
+    return lorentz_cavity_factor() - mirror_cavity_correction(centres_xy, width, radius)
