@@ -128,6 +128,14 @@ class ArrayModel:
         return box - (4.0 / 3.0 * math.pi * self.cavity**3 if self.tagged else 0.0)
 
     @property
+    def core_density_ratio(self) -> float:
+        """f = n_i in the core |x|, |y| <= W/2 - a (where the disk centres lie) over its average across
+        W^2: W^2 / (W - 2a)^2.  It sets the field in the gaps, 1 - f/3 of the macroscopic one
+        (:func:`observables.analytic.lorentz_cavity_factor`): 0.58 rather than 2/3 (before the
+        images) for a = 1.13, W = 20."""
+        return (self.width / (self.width - 2.0 * self.disk_radius)) ** 2
+
+    @property
     def effective_density(self) -> float:
         """n_i of the drawn array: N over the volume it fills."""
         return self.count / self.allowed_volume()
@@ -371,8 +379,8 @@ def results(case, plans, batches, layout) -> ResultRows:
                       length=model.length, width=model.width, disk_radius=a, histories=int(histories.sum()),
                       batches=len(histories), seconds=seconds)
 
-    def add(observable, estimate, ref, units, eq, component="", position=None, claim=True, **columns):
-        rows.add(observable, estimate.mean, estimate.stderr, reference(ref) if claim else np.nan,
+    def add(observable, estimate, ref, units, eq, component="", position=None, **columns):
+        rows.add(observable, estimate.mean, estimate.stderr, reference(ref),
                  component=component, units=units,
                  position=position, equation=eq, ensemble_reference=ref,
                  fom=float(figure_of_merit(estimate, seconds)), **columns)
@@ -420,24 +428,24 @@ def results(case, plans, batches, layout) -> ResultRows:
         estimate = batch_estimate(gradient, histories)
         macro_ref = -rho_boltzmann * j_boltzmann
         exclusion = model.probe_exclusion_radius
+        f = model.core_density_ratio
         # every configuration's probes sit elsewhere, so their images take off a little more or less
-        factor = float(np.mean([analytic.mirrored_cavity_factor(plan["probes"][:, :2], model.width, exclusion)
+        factor = float(np.mean([analytic.mirrored_cavity_factor(plan["probes"][:, :2], model.width, exclusion, f)
                                 for plan in plans]))
-        lorentz = analytic.lorentz_cavity_factor()
+        lorentz = analytic.lorentz_cavity_factor(f)
         described = dict(probes=k0, probe_radius=model.probe_radius, probe_clearance=model.probe_clearance,
-                         exclusion_radius=exclusion, lorentz=lorentz, mirror_correction=lorentz - factor)
-        # the z rows claim no reference: the 2/3 (less the images) is the point-dipole and Boltzmann-
-        # continuum value, which the array in a narrow box (W = 20) measurably undershoots (docs)
+                         exclusion_radius=exclusion, core_density_ratio=f, lorentz=lorentz,
+                         mirror_correction=lorentz - factor)
         for i, comp in enumerate("xyz"):
             ref = factor * macro_ref if comp == "z" else 0.0
             add("density_gradient", estimate[i], ref, "k_F delta_mu dn/dE",
-                "Discussion: Lorentz cavity 2/3 (less its mirror images) of -rho J" if comp == "z" else "symmetry",
-                component=comp, estimator=f"mean over {k0} probe balls in the gaps", claim=comp != "z",
+                "Discussion: Lorentz cavity 1 - f/3 (less its mirror images) of -rho J" if comp == "z" else "symmetry",
+                component=comp, estimator=f"mean over {k0} probe balls in the gaps",
                 macroscopic=-rho_boltzmann * j_boltzmann, **described)
         ratio = function_estimate(lambda g, m: g / m, [gradient[:, 2], slope_totals], histories)
         add("density_gradient", ratio, factor, "1",
-            "gap gradient / macroscopic gradient (Lorentz 2/3 less its mirror images)",
-            component="ratio", estimator="gap over interior slope", claim=False, **described)
+            "gap gradient / macroscopic gradient (Lorentz 1 - f/3 less its mirror images)",
+            component="ratio", estimator="gap over interior slope", **described)
         add("density_gradient", macroscopic, macro_ref, "k_F delta_mu dn/dE", "-rho J (Drude, Boltzmann J)",
             component="z", estimator="interior slope of the plane-averaged density")
     if "tagged_dipole" in model.tallies:
@@ -450,9 +458,9 @@ def results(case, plans, batches, layout) -> ResultRows:
         fitted = np.einsum("ps,bsc->bpc", fit, moments)
         estimate = batch_estimate(fitted.reshape(len(histories), 6), histories).reshape(2, 3)
         p_ref = -analytic.landauer_dipole_per_current(sigma_tr) * j_boltzmann  # along E0 = -z
-        # the cavity's mirror images take their share off the 2/3 as for the gap probes; like the gap
-        # rows, the field at the ion claims no reference column (a narrow box undershoots it)
-        cavity_factor = float(analytic.mirrored_cavity_factor([[0.0, 0.0]], model.width, model.cavity)[0])
+        # the cavity and its mirror images lack the core's dipoles, as the gap probes' spheres do
+        cavity_factor = float(analytic.mirrored_cavity_factor([[0.0, 0.0]], model.width, model.cavity,
+                                                              model.core_density_ratio)[0])
         g_ref = cavity_factor * (-rho_boltzmann * j_boltzmann)
         for i, comp in enumerate("xyz"):
             add("density_dipole", estimate[0, i], p_ref if comp == "z" else 0.0, "delta_mu dn/dE / k_F^2",
@@ -467,8 +475,8 @@ def results(case, plans, batches, layout) -> ResultRows:
             component="z", position=(0.0, 0.0, 0.0), estimator="first flight: -(3 pi/4) x momentum transfer")
         for i, comp in enumerate("xyz"):
             add("density_gradient", estimate[1, i], g_ref if comp == "z" else 0.0, "k_F delta_mu dn/dE",
-                "other impurities at the tagged site: Lorentz cavity 2/3 (less its mirror images) of -rho J",
-                component=comp, position=(0.0, 0.0, 0.0), claim=comp != "z",
+                "other impurities at the tagged site: Lorentz cavity 1 - f/3 (less its mirror images) of -rho J",
+                component=comp, position=(0.0, 0.0, 0.0),
                 estimator="shell moments fit: the other impurities' field at the ion", cavity=model.cavity)
         if "direct_force" in model.tallies:
             z_d = model.valence
@@ -480,7 +488,7 @@ def results(case, plans, batches, layout) -> ResultRows:
             local = batch_estimate(fitted[:, 1, 2], histories)
             add("direct_force", local.scaled(z_d), z_d * g_ref, "k_F delta_mu",
                 "59 with the other impurities' dipole field at the ion", component="z", position=(0.0, 0.0, 0.0),
-                claim=False, picture="other_dipoles", valence=z_d)
+                picture="other_dipoles", valence=z_d)
     if "wind_force" in model.tallies:
         block = layout.read(totals, "impurities")[:, :, ANALOG, IMPURITY_MOMENTUM_X:IMPURITY_MOMENTUM_X + 3]
         untagged = block[:, 1:] if model.tagged else block

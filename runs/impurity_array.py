@@ -15,7 +15,9 @@ a new array per batch, so every error bar holds the sample-to-sample spread):
   from its collisions, the gradient of the other impurities at its site and in gap
   probes against the macroscopic -rho J, and the direct force in the two pictures;
 * a plain array (n_i = 0.005) with 800 gap probes in whole empty spheres: the field in the
-  gaps over the interior slope, against the point-dipole 2/3 less the mirror images.
+  gaps over the interior slope, against the Lorentz cavity 1 - f/3 less the mirror images
+  (f = 1.27: the core's impurity density over the cross-section's, the disks keeping a disk
+  radius from the walls; 2/3 for a uniform array).
 
 Writes ``impurity_array.csv`` / ``.parquet`` (the runs' tables with ``point``) and the
 figures ``impurity_array_resistivity.png``, ``impurity_array_wind_force.png``,
@@ -76,7 +78,7 @@ def tagged_case(histories: int) -> mc.case.Case:
 
 def gaps_case(histories: int) -> mc.case.Case:
     """A plain array (no cavity) with 800 gap probes of radius 3 in whole empty spheres of radius
-    c = 3 + a = 4.13: the field in the gaps against the point-dipole 2/3 less the images (docs)."""
+    c = 3 + a = 4.13: the field in the gaps against the Lorentz cavity 1 - f/3 less the images (docs)."""
     return mc.parse_case({
         "name": "impurity-array-gaps", "seed": 12, "histories": histories, "batches": 40,
         "geometry": {"kind": "impurity_array", "length": 200.0, "width": 20.0, "density": 0.005,
@@ -194,7 +196,7 @@ def draw_fields(frame: pd.DataFrame, out: Path) -> Path:
         refs.append(1.0)
     x = np.arange(len(labels))
     right.errorbar(x, values, 2 * np.asarray(errors), fmt="o", capsize=3, label="Monte Carlo (±2σ)")
-    right.plot(x, refs, "k_", ms=20, mew=2, label="prediction (Lorentz 2/3 less the images, Eq. 6)")
+    right.plot(x, refs, "k_", ms=20, mew=2, label="prediction (Lorentz 1 - f/3 less the images, Eq. 6)")
     right.set_xticks(x, labels, rotation=20, ha="right", fontsize=7)
     right.set_ylabel("gradient / (-ρJ);  dipole / Eq. 6")
     right.set_title("the field of the dipoles: macroscopic, in the gaps, at the tagged ion")
@@ -222,8 +224,8 @@ def main(argv=None) -> None:
               f"rho/Drude = {r.value / r.drude:.4f} +- {r.stderr / r.drude:.4f}, Boltzmann {r.ensemble_reference / r.drude:.4f}, "
               f"{r.wall_seconds:.1f} s")
     gap = _rows(frame, "gaps", "density_gradient", "ratio").iloc[0]
-    print(f"gaps: gradient / interior slope = {gap.value:.3f} +- {gap.stderr:.3f} (point dipoles: 2/3 less the "
-          f"images = {gap.ensemble_reference:.3f}), {gap.wall_seconds:.0f} s")
+    print(f"gaps: gradient / interior slope = {gap.value:.3f} +- {gap.stderr:.3f} (Lorentz 1 - f/3 less the "
+          f"images, f = {gap.core_density_ratio:.3f}: {gap.ensemble_reference:.3f}), {gap.wall_seconds:.0f} s")
     for path in written:
         print(f"wrote {path}")
 

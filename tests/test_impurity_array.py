@@ -160,6 +160,43 @@ def test_gap_probes_sit_in_empty_spheres_away_from_the_walls():
         mc.parse_case(data)
 
 
+def test_core_density_ratio_is_that_of_the_drawn_arrays():
+    """The disk centres keep a disk radius from the side walls: in the core the density is
+    f = W^2 / (W - 2a)^2 times the cross-section average that sets the macroscopic gradient."""
+    from mc.impurity_array import impurity_positions
+
+    model = mc.parse_case(_case(width=12.0, scatterer={"model": "isotropic", "cross_section": 12.0})).model
+    a = model.disk_radius
+    positions = np.concatenate([impurity_positions(model, 11, k) for k in range(40)])
+    assert np.all(np.abs(positions[:, :2]) <= 0.5 * 12.0 - a)
+    core = np.all(np.abs(positions[:, :2]) <= 0.5 * 12.0 - 2.0 * a, axis=1)  # inner square, away from the core's edge
+    measured = core.mean() * 12.0**2 / (12.0 - 4.0 * a) ** 2
+    assert measured == pytest.approx(model.core_density_ratio, rel=4.0 * math.sqrt(1.0 / core.sum()))
+    assert model.core_density_ratio == pytest.approx((12.0 / (12.0 - 2.0 * a)) ** 2)
+
+
+def test_gap_field_follows_the_local_impurity_density():
+    """The field in the gaps is 1 - f/3 (less the images) of the macroscopic one, f the local density
+    of the impurities around the empty sphere over the average: here the disks (sigma = 12, a = 1.95)
+    fill only the core of a W = 16 box, f = 1.75, and the gaps carry 0.30 of -rho J, not the 0.60
+    that the same images take off a uniform array's 2/3 (a column of dipoles along the field adds
+    nothing, so the macroscopic gradient counts the average density, the missing dipoles the local)."""
+    density = 1.0 / 600.0
+    data = {"name": "gaps", "seed": 7, "histories": 800_000, "batches": 20,
+            "geometry": {"kind": "impurity_array", "length": 2.0 / (density * 12.0), "width": 16.0,
+                         "density": density, "scatterer": {"model": "isotropic", "cross_section": 12.0}},
+            "tallies": [{"kind": "resistivity"},
+                        {"kind": "gap_gradient", "probes": 200, "probe_radius": 2.5, "clearance": 1.0}]}
+    frame = mc.run(mc.parse_case(data))
+    row = frame[(frame.observable == "density_gradient") & (frame.component == "ratio")].iloc[0]
+    f = row.core_density_ratio
+    assert f == pytest.approx(1.75, abs=0.01)
+    assert row.reference == pytest.approx(1.0 - f / 3.0 - row.mirror_correction)
+    uniform_array = 2.0 / 3.0 - row.mirror_correction / f  # the same probes' prediction at f = 1
+    assert abs(row.value - row.reference) < 4.0 * row.stderr
+    assert uniform_array - row.value > 4.0 * row.stderr
+
+
 def test_continuum_void_control_runs_and_refuses_a_probe_beyond_its_void(tmp_path, capsys):
     """runs.gap_field_continuum, the control of the gap probes (a Boltzmann medium with spherical
     voids), at a smoke-test size: one row per void and their mean, against 2/3 less the images."""

@@ -114,19 +114,25 @@ def milne_current_density(tau: float) -> float:
     return SHARVIN_CURRENT_DENSITY * (4.0 / 3.0) / (tau + 2.0 * MILNE_EXTRAPOLATION)
 
 
-def lorentz_cavity_factor() -> float:
-    """Fraction of the macroscopic density gradient that the dipoles of uniformly placed impurities give
-    at the centre of an impurity-free sphere in an unbounded array (the Lorentz cavity of a slab-shaped
-    sample).
+def lorentz_cavity_factor(local_density_ratio: float = 1.0) -> float:
+    """Fraction of the macroscopic density gradient that the dipoles of randomly placed impurities
+    give at the centre of an impurity-free sphere in an unbounded array (the Lorentz cavity of a
+    slab-shaped sample), when the impurities around the sphere have f = n_local / n_avg times the
+    density that sets the macroscopic gradient:
+
+        gradient / (d mu/dz)_macro = 1 - f/3      (= 2/3 for a uniform array).
 
     Each dipole dn = (dn/dE) p e.r/r^3 adds a step 4 pi p to the plane-averaged density (sum over
-    impurities: the macroscopic gradient rho J = 4 pi n_i p, Sorbello's Discussion); the gradient
-    integrated over the slab outside a ball around the dipole is (8 pi / 3) p and the ball's
-    interior holds (4 pi / 3) p, whatever its radius.  So the field in the gaps is 2/3 of E0.
-    Kinetically the same 2/3: inside an impurity-free sphere the backward rays fly through the
-    sphere before their last collision, and the mean chord they add, -(r . k), carries a third of
-    the gradient back (mu(r) = mu0 + (2/3) grad mu . r exactly, first order in sphere radius / l)."""
-    return 2.0 / 3.0
+    impurities: the macroscopic gradient rho J = 4 pi n_avg p, Sorbello's Discussion); a column of
+    dipoles uniform along the field makes no field at all (its potential is odd in z), so a lateral
+    variation of n_i leaves the macroscopic gradient uniform across the section.  The empty sphere
+    lacks the dipoles n_local (4 pi/3) c^3 p, whose field inside is -(4 pi/3) n_local p whatever c
+    (the delta-function part of d_i d_j (1/r)).  Kinetically, for f = 1: inside the sphere the
+    backward rays fly through it before their last collision, and the mean chord they add, -(r . k),
+    carries a third of the gradient back (first order in sphere radius / l).  The f != 1 case is the
+    impurity array's: its disks keep a disk radius a from the side walls, so in the core
+    f = W^2 / (W - 2a)^2 (docs/systems/impurity-array.md, where arrays with f = 1 ... 2.25 are run)."""
+    return 1.0 - local_density_ratio / 3.0
 
 
 MIRROR_IMAGES = 10
@@ -135,7 +141,8 @@ the rest as a continuum."""
 
 
 def mirror_cavity_correction(centres_xy, width: float, radius: float, images: int = MIRROR_IMAGES) -> np.ndarray:
-    """What the mirror images of an impurity-free sphere take off the Lorentz factor, per sphere centre.
+    """What the mirror images of an impurity-free sphere take off the Lorentz factor, per sphere centre,
+    for a sphere in an array of the average density (f times this where the local density is f n_avg).
 
     Between specular side walls at |x|, |y| = W/2 the array is mirror-periodic: a sphere of radius c
     free of impurities at (x, y) has an image sphere, equally empty, at every (x_m, y_n) with
@@ -163,7 +170,11 @@ def mirror_cavity_correction(centres_xy, width: float, radius: float, images: in
     return radius**3 / 3.0 * (near + far)
 
 
-def mirrored_cavity_factor(centres_xy, width: float, radius: float) -> np.ndarray:
+def mirrored_cavity_factor(centres_xy, width: float, radius: float, local_density_ratio: float = 1.0) -> np.ndarray:
     """The predicted gradient inside each impurity-free sphere over the macroscopic gradient: the
-    Lorentz 2/3 (:func:`lorentz_cavity_factor`) less its mirror images (:func:`mirror_cavity_correction`)."""
-    return lorentz_cavity_factor() - mirror_cavity_correction(centres_xy, width, radius)
+    Lorentz cavity (:func:`lorentz_cavity_factor`) less its mirror images
+    (:func:`mirror_cavity_correction`), every image lacking the local density's dipoles too:
+
+        gradient / (d mu/dz)_macro = 1 - f/3 - f (c^3/3) sum' 1/d_mn^3 ,   f = n_local / n_avg."""
+    f = local_density_ratio
+    return lorentz_cavity_factor(f) - f * mirror_cavity_correction(centres_xy, width, radius)
