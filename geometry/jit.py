@@ -20,7 +20,7 @@ import functools
 import hashlib
 from pathlib import Path
 
-from numba import njit
+from numba import njit, types
 from numba.core import caching
 
 PACKAGES = ("geometry", "mc", "observables")
@@ -117,6 +117,25 @@ def _install_locators() -> None:
 _install_locators()
 
 
+def _typed_by_type(dispatcher):
+    """Resolve calls from other kernels with the arguments' types, never their literal values.
+
+    numba types an integer constant argument (``f(x, -1)``, a module constant, an IR-inlined
+    helper's ``hit = -1`` before type inference has widened it) as ``Literal[int](-1)`` and
+    compiles the callee once more for it: a second copy of the surface crossing, the region
+    test and the surface normal cost about 3 s of every cold start.  No emmc kernel depends on
+    a literal argument, so one specialisation per argument type serves them all."""
+    resolve = dispatcher.get_call_template
+
+    def get_call_template(args, kws):
+        return resolve(tuple(types.unliteral(a) for a in args), {k: types.unliteral(v) for k, v in kws.items()})
+
+    dispatcher.get_call_template = get_call_template
+    return dispatcher
+
+
 def jit(**options):
-    """``numba.njit(cache=True, **options)`` for emmc's kernels (see the module docstring)."""
-    return njit(cache=True, **options)
+    """``numba.njit(cache=True, **options)`` for emmc's kernels, one specialisation per argument
+    types (see the module docstring and :func:`_typed_by_type`)."""
+    decorate = njit(**{"cache": True, **options})
+    return lambda function: _typed_by_type(decorate(function))

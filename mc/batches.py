@@ -11,10 +11,13 @@ Chunk boundaries and every reduction are fixed by the history indices alone,
 hence the totals are bit-identical for any thread count.
 
 Why not numba's ``prange``: its parfor lowering compiles the kernel body a
-second time (the point-contact kernel took 37 s to compile, now 14 s).  The
-kernels are still declared ``parallel=True`` without any ``prange``: that
-pipeline's extra passes make the serial loop about 3x faster here (9.3
-against 2.7 M histories/s for the point contact), for 4 s more compilation.
+second time (the pre-engine point-contact kernel took 37 s to compile, 14 s
+without).  The 1D chain's kernel is still declared ``parallel=True`` without
+any ``prange``: that pipeline's extra passes made the pre-engine serial loops
+about 3x faster.  The engine's kernel is not: with its arrays borrowed
+(:mod:`mc.borrowed`) it runs as fast without them (0.90x against 0.89x of the
+frozen pre-engine kernel, bench/bench_point_contact.py), and they would add
+17 s to its compilation.
 """
 
 from __future__ import annotations
