@@ -48,6 +48,7 @@ from geometry.model import (
     TRANSMIT,
 )
 from geometry.regions import region_contains
+from geometry.shapes import first_not_below, z_window
 from geometry.surfaces import surface_distance, surface_normal
 from mc.borrowed import borrow
 from mc.directions import isotropic_direction, lambert_about
@@ -94,6 +95,9 @@ ImpurityArrays = namedtuple(
         "sampling",      # (n, 7): view kind, height over the disk, rho0, azimuth to centre, phi_max,
                          #         disk radius, upstream reservoir
         "next_event",    # (n,) int64 1 = scored by the next-event estimator
+        "z_order",       # (n,) int64: the impurities by centre z
+        "z_sorted",      # (n,) their centre z, ascending
+        "disk_reach",    # float: the largest disk radius (0 if none)
     ],
 )
 
@@ -473,7 +477,13 @@ def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_s
         length = min(t_surface, t_collision)
         hit = -1
         if phys.multiple_scattering == 1 and weight != 0.0:
-            for i in range(n_impurities):
+            # only disks centred within a disk radius of the flight's z range can meet it; the
+            # nearest crossing is the same whatever order they are tested in
+            z_low, z_high = z_window(z, uz, length, imp.disk_reach)
+            for j in range(first_not_below(imp.z_sorted, 0, n_impurities, z_low), n_impurities):
+                if imp.z_sorted[j] > z_high:
+                    break
+                i = imp.z_order[j]
                 if i != last_hit:
                     t = _crossing_distance(imp.position, imp.tables, imp.table_start, imp.disk_radius, i,
                                            x, y, z, ux, uy, uz, length)
@@ -481,7 +491,8 @@ def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_s
                         hit = i
                         length = t
         if weight != 0.0:
-            score_balls(acc, tal.balls, x, y, z, ux, uy, uz, length, weight)
+            score_balls(acc, tal.balls, tal.ball_unbounded, tal.ball_reach, x, y, z, ux, uy, uz, length,
+                        weight)
             for m in range(tal.cylindrical_offset.shape[0]):
                 score_cylindrical_mesh(acc, tal.cylindrical_offset[m], x, y, z, ux, uy, uz, length, weight,
                                        tal.cylindrical_bounds[m, 0], tal.cylindrical_bounds[m, 1],

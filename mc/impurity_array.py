@@ -49,6 +49,7 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from geometry.model import Geometry, Reservoir, Specular
 from geometry.surfaces import Plane, ZPlane
@@ -217,8 +218,8 @@ def parse(root: Table, geometry: Table, settings: RunSettings) -> ArrayModel:
     if model.count < 1:
         raise geometry.error("density", f"gives no impurity in the box (n_i V = {density * model.allowed_volume():.3g})")
     if model.count > MAX_IMPURITIES:
-        raise geometry.error("density", f"gives {model.count} impurities, more than {MAX_IMPURITIES}: the engine's "
-                                        "impurity search is linear in N")
+        raise geometry.error("density", f"gives {model.count} impurities, more than {MAX_IMPURITIES}: every one holds "
+                                        "its own tallies and sampling table")
     return model
 
 
@@ -256,14 +257,14 @@ def probe_centres(model: ArrayModel, positions: np.ndarray, seed: int, configura
     keep = model.probe_exclusion_radius
     lateral = model.probe_lateral_extent()
     half = np.array([lateral, lateral, 0.5 * model.interior * model.length])
-    others = positions if not model.tagged else np.concatenate([positions, np.zeros((1, 3))])
+    others = cKDTree(positions if not model.tagged else np.concatenate([positions, np.zeros((1, 3))]))
     accepted = []
     count = 0
-    # candidates tested a block at a time (at most ~10^7 distances in memory); accepted in draw order
-    block = max(1, min(4 * model.probes, 10_000_000 // len(others)))
+    # candidates tested a block at a time; accepted in draw order
+    block = 4 * model.probes
     for _ in range(0, _PLACEMENT_TRIES * model.probes, block):
         candidates = rng.uniform(-half, half, size=(block, 3))
-        nearest = np.min(np.linalg.norm(candidates[:, None, :] - others[None, :, :], axis=2), axis=1)
+        nearest, _ = others.query(candidates)
         accepted.append(candidates[nearest > keep])
         count += len(accepted[-1])
         if count >= model.probes:

@@ -188,15 +188,15 @@ class TransportModel:
         n = len(self.impurities)
         positions = np.array([imp.position for imp in self.impurities], dtype=np.float64).reshape(n, 3)
         packed, starts = pack_tables([imp.scatterer.sampling_table() for imp in self.impurities])
+        disk_radius = np.array([imp.disk_radius() for imp in self.impurities], dtype=np.float64)
         on_surface = np.full(n, -1, dtype=np.int64)
-        cells = np.zeros(n, dtype=np.int64)
+        # all impurities at once: an array of a thousand paid ~0.1 s of Python per configuration here
+        scale = np.maximum(1.0, np.max(np.abs(positions), axis=1, initial=0.0))
+        for s in arrays.tracked:
+            on_surface[np.abs(surfaces[s].value(positions)) <= 1e-12 * scale * scale] = s
+        cells = np.where(on_surface >= 0, FIND_CELL, self.geometry.find_cell(positions)).astype(np.int64)
         views = np.zeros((n, 7))
         for i, imp in enumerate(self.impurities):
-            for s in arrays.tracked:
-                scale = max(1.0, float(np.max(np.abs(positions[i]))))
-                if abs(float(surfaces[s].value(positions[i]))) <= 1e-12 * scale * scale:
-                    on_surface[i] = s
-            cells[i] = FIND_CELL if on_surface[i] >= 0 else int(self.geometry.find_cell(positions[i][None, :])[0])
             if imp.view is None:
                 views[i, 0] = VIEW_SPHERE
             else:
@@ -207,11 +207,14 @@ class TransportModel:
             position=positions,
             tables=np.asarray(packed, dtype=np.float64),
             table_start=np.asarray(starts, dtype=np.int64),
-            disk_radius=np.array([imp.disk_radius() for imp in self.impurities], dtype=np.float64),
+            disk_radius=disk_radius,
             cell=cells,
             on_surface=on_surface,
             sampling=views,
             next_event=np.array([1 if imp.next_event else 0 for imp in self.impurities], dtype=np.int64),
+            z_order=np.argsort(positions[:, 2], kind="stable").astype(np.int64),
+            z_sorted=np.sort(positions[:, 2], kind="stable"),
+            disk_reach=float(disk_radius.max(initial=0.0)),
         )
 
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from geometry.jit import jit
-from geometry.shapes import ball_interval
+from geometry.shapes import ball_interval, first_not_below, z_window
 
 BALL_COLUMNS = 7
 BALL_SCORES = ("track_length", "current_x", "current_y", "current_z", "moment_x", "moment_y", "moment_z")
@@ -210,7 +210,9 @@ TallyArrays = namedtuple(
     "TallyArrays",
     [
         "balls",              # (n, BALL_COLUMNS): centre x, y, z, inner, outer (inf: whole space), offset,
-                              #   1 = score the first moment too
+                              #   1 = score the first moment too; the unbounded ones first, then by centre z
+        "ball_unbounded",     # int: how many rows lead with outer = inf
+        "ball_reach",         # float: the largest finite outer radius (0 if none)
         "cylindrical_bounds", # (m, 3): rho_max, z_min, z_max
         "cylindrical_shape",  # (m, 2): n_rho, n_z
         "cylindrical_offset", # (m,)
@@ -244,10 +246,17 @@ def tally_arrays(layout: TallyLayout, balls=(), cylindrical=(), cartesian=(), su
     scratch = 8
     for mesh in cylindrical:
         scratch = max(scratch, 2 * mesh.n_rho + mesh.n_z + 4)
+    rows = np.array([[*b.centre, b.inner, b.outer, offset, 1.0 if b.moments else 0.0]
+                     for b, offset in zip(balls, layout.offsets("balls", (len(balls),)).reshape(-1))],
+                    dtype=np.float64).reshape(-1, BALL_COLUMNS)
+    # each row carries its own offset, so the order is free: sorted by centre z, a segment tests only
+    # the balls whose centre lies within the largest radius of its z range (score_balls)
+    bounded = rows[:, 4] < math.inf
+    rows = np.concatenate([rows[~bounded], rows[bounded][np.argsort(rows[bounded, 2], kind="stable")]])
     return TallyArrays(
-        balls=np.array([[*b.centre, b.inner, b.outer, offset, 1.0 if b.moments else 0.0]
-                        for b, offset in zip(balls, layout.offsets("balls", (len(balls),)).reshape(-1))],
-                       dtype=np.float64).reshape(-1, BALL_COLUMNS),
+        balls=rows,
+        ball_unbounded=int(np.count_nonzero(~bounded)),
+        ball_reach=float(rows[len(rows) - np.count_nonzero(bounded):, 4].max(initial=0.0)),
         cylindrical_bounds=np.array([[m.rho_max, m.z_min, m.z_max] for m in cylindrical], dtype=np.float64).reshape(-1, 3),
         cylindrical_shape=np.array([[m.n_rho, m.n_z] for m in cylindrical], dtype=np.int64).reshape(-1, 2),
         cylindrical_offset=np.array([layout.offset(f"cylindrical_mesh_{i}") for i in range(len(cylindrical))], dtype=np.int64),
@@ -282,31 +291,55 @@ def _score_ball_piece(acc, k, moments, weight, px, py, pz, ux, uy, uz, t_a, t_b,
         acc[k + MOMENT_X + 2] += wl * (pz + mid * uz - cz)
 
 
+BALL_SEARCH_MIN = 32
+"""Fewer bounded balls than this are all tested: the search would cost more than it saves."""
+
+
 @jit(inline="always")
-def score_balls(acc, balls, px, py, pz, ux, uy, uz, length, weight):
-    """Track length, current and first moment of the segment p + t u (0 <= t <= length) in every ball/shell."""
-    for i in range(balls.shape[0]):
-        cx, cy, cz = balls[i, 0], balls[i, 1], balls[i, 2]
-        k = int(balls[i, 5])
-        outer = balls[i, 4]
-        if outer == math.inf:
-            t_a, t_b = 0.0, length
-        else:
-            t_a, t_b = ball_interval(px, py, pz, ux, uy, uz, length, cx, cy, cz, outer)
-        if not t_b > t_a:
-            continue
-        inner = balls[i, 3]
-        moments = balls[i, 6] == 1.0
-        if inner > 0.0:
-            t_c, t_d = ball_interval(px, py, pz, ux, uy, uz, length, cx, cy, cz, inner)
-            if t_d > t_c:
-                # the shell is the ball minus the inner ball: up to two pieces
-                if t_c > t_a:
-                    _score_ball_piece(acc, k, moments, weight, px, py, pz, ux, uy, uz, t_a, t_c, cx, cy, cz)
-                if t_b > t_d:
-                    _score_ball_piece(acc, k, moments, weight, px, py, pz, ux, uy, uz, t_d, t_b, cx, cy, cz)
-                continue
-        _score_ball_piece(acc, k, moments, weight, px, py, pz, ux, uy, uz, t_a, t_b, cx, cy, cz)
+def _score_ball(acc, balls, i, px, py, pz, ux, uy, uz, length, weight):
+    cx, cy, cz = balls[i, 0], balls[i, 1], balls[i, 2]
+    k = int(balls[i, 5])
+    outer = balls[i, 4]
+    if outer == math.inf:
+        t_a, t_b = 0.0, length
+    else:
+        t_a, t_b = ball_interval(px, py, pz, ux, uy, uz, length, cx, cy, cz, outer)
+    if not t_b > t_a:
+        return
+    inner = balls[i, 3]
+    moments = balls[i, 6] == 1.0
+    if inner > 0.0:
+        t_c, t_d = ball_interval(px, py, pz, ux, uy, uz, length, cx, cy, cz, inner)
+        if t_d > t_c:
+            # the shell is the ball minus the inner ball: up to two pieces
+            if t_c > t_a:
+                _score_ball_piece(acc, k, moments, weight, px, py, pz, ux, uy, uz, t_a, t_c, cx, cy, cz)
+            if t_b > t_d:
+                _score_ball_piece(acc, k, moments, weight, px, py, pz, ux, uy, uz, t_d, t_b, cx, cy, cz)
+            return
+    _score_ball_piece(acc, k, moments, weight, px, py, pz, ux, uy, uz, t_a, t_b, cx, cy, cz)
+
+
+@jit(inline="always")
+def score_balls(acc, balls, unbounded, reach, px, py, pz, ux, uy, uz, length, weight):
+    """Track length, current and first moment of the segment p + t u (0 <= t <= length) in every ball/shell.
+
+    ``balls`` as :func:`tally_arrays` orders them: the ``unbounded`` whole-space rows, then the rest by
+    centre z, none wider than ``reach``; only those centred within ``reach`` of the segment's z range
+    can meet it (a binary search finds the first).  Each ball adds into its own offset, so the totals
+    are those of testing every ball."""
+    n = balls.shape[0]
+    if n - unbounded <= BALL_SEARCH_MIN:
+        for i in range(n):
+            _score_ball(acc, balls, i, px, py, pz, ux, uy, uz, length, weight)
+        return
+    for i in range(unbounded):
+        _score_ball(acc, balls, i, px, py, pz, ux, uy, uz, length, weight)
+    z_low, z_high = z_window(pz, uz, length, reach)
+    for i in range(first_not_below(balls[:, 2], unbounded, n, z_low), n):
+        if balls[i, 2] > z_high:
+            break
+        _score_ball(acc, balls, i, px, py, pz, ux, uy, uz, length, weight)
 
 
 @jit()

@@ -28,7 +28,10 @@ from observables.tallies import (
     Ball,
     CartesianMesh,
     CylindricalMesh,
+    BALL_SEARCH_MIN,
+    TRACK_LENGTH,
     TallyLayout,
+    score_balls,
     score_cartesian_mesh,
     score_cylindrical_mesh,
     tally_arrays,
@@ -246,6 +249,71 @@ def test_cylindrical_mesh_track_lengths():
 
 
 # ------------------------------------------------------------------------------ the layout
+
+
+def _chord(p, u, length, centre, radius):
+    """Length of the segment p + t u (0 <= t <= length) inside a ball, in plain numpy."""
+    if radius == math.inf:
+        return length
+    d = np.asarray(p) - np.asarray(centre)
+    b, c = float(d @ u), float(d @ d) - radius * radius
+    if b * b - c <= 0.0:
+        return 0.0
+    root = math.sqrt(b * b - c)
+    return max(0.0, min(-b + root, length) - max(-b - root, 0.0))
+
+
+def test_the_z_sorted_ball_search_scores_every_ball_it_should():
+    """With more than BALL_SEARCH_MIN balls score_balls tests only those centred near the flight's
+    z range; the track lengths must be those of every ball (shells, whole-space balls, flights along
+    and across z, an endless one), each in its own offset whatever the order tally_arrays gives."""
+    rng = np.random.default_rng(5)
+    balls = [Ball(tuple(rng.uniform(-20, 20, 3)), float(rng.uniform(0.5, 4.0))) for _ in range(3 * BALL_SEARCH_MIN)]
+    balls += [Ball((1.0, 0.0, -3.0), 6.0, 2.5), Ball((0.0, 0.0, 0.0), math.inf), Ball((0.0, 2.0, 0.0), math.inf, 3.0)]
+    layout = TallyLayout()
+    layout.add("balls", [("ball", len(balls))], BALL_SCORES)
+    tallies = tally_arrays(layout, balls=balls)
+    assert tallies.ball_unbounded == 2 and tallies.ball_reach == 6.0
+    assert np.all(np.diff(tallies.balls[2:, 2]) >= 0.0)
+    acc = np.zeros(layout.size)
+    expected = np.zeros(len(balls))
+    flights = [(rng.uniform(-25, 25, 3), rng.normal(size=3), float(rng.exponential(15.0))) for _ in range(600)]
+    flights += [((0.0, 0.0, -30.0), (0.0, 0.0, 1.0), 60.0), ((-30.0, 1.0, 2.0), (1.0, 0.0, 0.0), 60.0),
+                ((0.5, 0.5, -40.0), (0.0, 0.6, 0.8), math.inf)]
+    for p, u, length in flights:
+        u = np.asarray(u) / np.linalg.norm(u)
+        score_balls(acc, tallies.balls, tallies.ball_unbounded, tallies.ball_reach, *p, *u, length, 1.0)
+        expected += [_chord(p, u, length, b.centre, b.outer) - _chord(p, u, length, b.centre, b.inner) if b.inner
+                     else _chord(p, u, length, b.centre, b.outer) for b in balls]
+    measured = layout.read(acc, "balls")[:, TRACK_LENGTH]
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(measured[finite], expected[finite], rtol=1e-9, atol=1e-9)
+    assert np.all(measured[~finite] == math.inf) and np.count_nonzero(expected[:-3]) > 40
+
+
+def test_impurities_are_searched_by_z_within_a_disk_radius():
+    """The analog search tests only the disks centred within the largest disk radius of a flight's
+    z range: compile() sorts them by z, and the window and the binary search are exact."""
+    from geometry.regions import Everywhere
+    from geometry.shapes import first_not_below, z_window
+    from mc.scattering import isotropic
+
+    rng = np.random.default_rng(3)
+    values = np.sort(rng.uniform(-5, 5, 40))
+    for bound in [-9.0, -5.0, values[7], 0.1, values[-1], 9.0]:
+        assert first_not_below(values, 0, 40, bound) == np.searchsorted(values, bound, side="left")
+    assert first_not_below(values, 10, 40, -9.0) == 10
+    assert z_window(1.0, -0.5, 4.0, 0.25) == (-1.25, 1.25)
+    assert z_window(1.0, 0.0, math.inf, 0.25) == (-math.inf, math.inf)
+    g = Geometry()
+    g.add_cell(Everywhere(), escape="right")
+    z = [4.0, -2.0, 7.0, 0.5]
+    model = TransportModel(g, [DiskEmitter(-10.0, 1.0, +1)], drain="right", reservoir_excess={"left": 1.0},
+                           impurities=[ImpurityModel((0.0, 0.0, zi), isotropic(0.1 * (k + 1))) for k, zi in enumerate(z)])
+    imp = model.compile()[0].impurities
+    np.testing.assert_array_equal(imp.z_order, [1, 3, 0, 2])
+    np.testing.assert_array_equal(imp.z_sorted, sorted(z))
+    assert imp.disk_reach == pytest.approx(math.sqrt(0.4 / math.pi)) == imp.disk_radius.max()
 
 
 def test_every_block_holds_its_own_marker():
