@@ -326,20 +326,18 @@ def score_balls(acc, balls, unbounded, reach, px, py, pz, ux, uy, uz, length, we
 
     ``balls`` as :func:`tally_arrays` orders them: the ``unbounded`` whole-space rows, then the rest by
     centre z, none wider than ``reach``; only those centred within ``reach`` of the segment's z range
-    can meet it (a binary search finds the first).  Each ball adds into its own offset, so the totals
+    can meet it (two binary searches find them).  Each ball adds into its own offset, so the totals
     are those of testing every ball."""
     n = balls.shape[0]
-    if n - unbounded <= BALL_SEARCH_MIN:
-        for i in range(n):
-            _score_ball(acc, balls, i, px, py, pz, ux, uy, uz, length, weight)
-        return
-    for i in range(unbounded):
-        _score_ball(acc, balls, i, px, py, pz, ux, uy, uz, length, weight)
-    z_low, z_high = z_window(pz, uz, length, reach)
-    for i in range(first_not_below(balls[:, 2], unbounded, n, z_low), n):
-        if balls[i, 2] > z_high:
-            break
-        _score_ball(acc, balls, i, px, py, pz, ux, uy, uz, length, weight)
+    # rows [0, unbounded) then [first, stop), all of them when there are few; one loop, because each
+    # inlined copy of the ball test costs ~3 s of compilation (three loops ran 6 % faster)
+    first, stop = unbounded, n
+    if n - unbounded > BALL_SEARCH_MIN:
+        z_low, z_high = z_window(pz, uz, length, reach)
+        first = first_not_below(balls[:, 2], unbounded, n, z_low)
+        stop = first_not_below(balls[:, 2], first, n, math.nextafter(z_high, math.inf))
+    for j in range(unbounded + stop - first):
+        _score_ball(acc, balls, j if j < unbounded else first + j - unbounded, px, py, pz, ux, uy, uz, length, weight)
 
 
 @jit()
