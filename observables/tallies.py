@@ -297,6 +297,7 @@ BALL_SEARCH_MIN = 32
 
 @jit(inline="always")
 def _score_ball(acc, balls, i, px, py, pz, ux, uy, uz, length, weight):
+    """Score the segment p + t u (0 <= t <= length) in ball row i: one piece, or two for a shell it crosses."""
     cx, cy, cz = balls[i, 0], balls[i, 1], balls[i, 2]
     k = int(balls[i, 5])
     outer = balls[i, 4]
