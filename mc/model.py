@@ -189,6 +189,7 @@ class TransportModel:
         positions = np.array([imp.position for imp in self.impurities], dtype=np.float64).reshape(n, 3)
         packed, starts = pack_tables([imp.scatterer.sampling_table() for imp in self.impurities])
         disk_radius = np.array([imp.disk_radius() for imp in self.impurities], dtype=np.float64)
+        z_order = np.argsort(positions[:, 2], kind="stable").astype(np.int64)
         on_surface = np.full(n, -1, dtype=np.int64)
         # all impurities at once: an array of a thousand paid ~0.1 s of Python per configuration here
         scale = np.maximum(1.0, np.max(np.abs(positions), axis=1, initial=0.0))
@@ -212,8 +213,8 @@ class TransportModel:
             on_surface=on_surface,
             sampling=views,
             next_event=np.array([1 if imp.next_event else 0 for imp in self.impurities], dtype=np.int64),
-            z_order=np.argsort(positions[:, 2], kind="stable").astype(np.int64),
-            z_sorted=np.sort(positions[:, 2], kind="stable"),
+            z_order=z_order,
+            z_sorted=positions[z_order, 2],
             disk_reach=float(disk_radius.max(initial=0.0)),
         )
 

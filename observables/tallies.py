@@ -253,10 +253,11 @@ def tally_arrays(layout: TallyLayout, balls=(), cylindrical=(), cartesian=(), su
     # the balls whose centre lies within the largest radius of its z range (score_balls)
     bounded = rows[:, 4] < math.inf
     rows = np.concatenate([rows[~bounded], rows[bounded][np.argsort(rows[bounded, 2], kind="stable")]])
+    unbounded = int(np.count_nonzero(~bounded))
     return TallyArrays(
         balls=rows,
-        ball_unbounded=int(np.count_nonzero(~bounded)),
-        ball_reach=float(rows[len(rows) - np.count_nonzero(bounded):, 4].max(initial=0.0)),
+        ball_unbounded=unbounded,
+        ball_reach=float(rows[unbounded:, 4].max(initial=0.0)),
         cylindrical_bounds=np.array([[m.rho_max, m.z_min, m.z_max] for m in cylindrical], dtype=np.float64).reshape(-1, 3),
         cylindrical_shape=np.array([[m.n_rho, m.n_z] for m in cylindrical], dtype=np.int64).reshape(-1, 2),
         cylindrical_offset=np.array([layout.offset(f"cylindrical_mesh_{i}") for i in range(len(cylindrical))], dtype=np.int64),

@@ -283,8 +283,7 @@ def test_the_z_sorted_ball_search_scores_every_ball_it_should():
     for p, u, length in flights:
         u = np.asarray(u) / np.linalg.norm(u)
         score_balls(acc, tallies.balls, tallies.ball_unbounded, tallies.ball_reach, *p, *u, length, 1.0)
-        expected += [_chord(p, u, length, b.centre, b.outer) - _chord(p, u, length, b.centre, b.inner) if b.inner
-                     else _chord(p, u, length, b.centre, b.outer) for b in balls]
+        expected += [_chord(p, u, length, b.centre, b.outer) - _chord(p, u, length, b.centre, b.inner) for b in balls]
     measured = layout.read(acc, "balls")[:, TRACK_LENGTH]
     finite = np.isfinite(expected)
     np.testing.assert_allclose(measured[finite], expected[finite], rtol=1e-9, atol=1e-9)
