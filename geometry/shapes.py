@@ -10,7 +10,7 @@ import math
 from geometry.jit import jit
 
 
-@jit(inline="always")
+@jit()
 def first_not_below(sorted_values, start, stop, bound):
     """Smallest i in [start, stop) with sorted_values[i] >= bound (stop if none): a binary search of
     the ascending slice, which lets a flight test only the shapes whose z lies near its own."""
@@ -23,7 +23,7 @@ def first_not_below(sorted_values, start, stop, bound):
     return start
 
 
-@jit(inline="always")
+@jit()
 def z_window(pz, uz, length, reach):
     """The z range a flight p + t u, 0 <= t <= length, comes within ``reach`` of (all z if endless)."""
     if not length < math.inf:
@@ -32,7 +32,7 @@ def z_window(pz, uz, length, reach):
     return min(pz, z_end) - reach, max(pz, z_end) + reach
 
 
-@jit(inline="always")
+@jit()
 def ball_interval(px, py, pz, ux, uy, uz, length, cx, cy, cz, ball_radius):
     """Parameters (t_in, t_out) of the part of the segment p + t u, 0 <= t <= length,
     inside the ball (centre c, radius); t_out <= t_in when it misses."""

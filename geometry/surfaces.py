@@ -154,7 +154,7 @@ def _row(kind: int, *params: float) -> np.ndarray:
 # ------------------------------------------------------------------------------------ kernels
 
 
-@jit(inline="always")
+@jit()
 def _quadric(rows, s, x, y, z, ux, uy, uz):
     """Coefficients of f(p + t u) = a t^2 + 2 b t + c for the curved surfaces."""
     kind = int(rows[s, 0])
@@ -188,7 +188,7 @@ def surface_value(rows, s, x, y, z):
     return c
 
 
-@jit(inline="always")
+@jit()
 def surface_distance(rows, s, x, y, z, ux, uy, uz, on_surface):
     """Distance t > 0 along p + t u to the next crossing of the surface (inf if none).
 

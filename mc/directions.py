@@ -11,7 +11,7 @@ from geometry.jit import jit
 from mc.streams import uniform
 
 
-@jit(inline="always")
+@jit()
 def unit_disk_point(state):
     """A point uniform on the unit disk by rejection; with z = sqrt(1 - x^2 - y^2) it is a
     cosine-weighted (Lambertian) direction about z (Malley's method)."""
@@ -33,7 +33,7 @@ def isotropic_direction(state):
     return x1 * root, x2 * root, 1.0 - 2.0 * s, state
 
 
-@jit(inline="always")
+@jit()
 def about_axis(nx, ny, nz, x, y, along):
     """The vector with components (x, y, along) in an orthonormal frame whose third axis is n
     (Duff et al. 2017, branch-free frame)."""
@@ -49,7 +49,7 @@ def about_axis(nx, ny, nz, x, y, along):
     )
 
 
-@jit(inline="always")
+@jit()
 def lambert_about(nx, ny, nz, state):
     """A direction cosine-distributed about the unit vector n."""
     x, y, state = unit_disk_point(state)

@@ -156,7 +156,7 @@ def _nearest_surface(surfaces, tracked, x, y, z, ux, uy, uz, on_surface):
     return t_min, hit
 
 
-@jit(inline="always")
+@jit()
 def _free_path(mean_free_path, anisotropy, axis, medium, ux, uy, uz, state):
     """Distance to the next background collision: exponential with l(k) (inf if ballistic)."""
     length = mean_free_path[medium]
@@ -401,7 +401,7 @@ def _next_event(acc, geo, tal, imp, phys, i, state):
 # ------------------------------------------------------------------------------ background to first order
 
 
-@jit(inline="always")
+@jit()
 def _focused_point(focus, x, y, z, ux, uy, uz, length, state):
     """A point t on the segment [0, length] drawn with density proportional to 1/sqrt(d(t)^2 + s^2),
     d the distance to the focus c and s its scale (t = t0 + h sinh(v), v uniform); returns
@@ -589,7 +589,7 @@ def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_s
     return fate, state
 
 
-@jit(inline="always")
+@jit()
 def _bank(bank, n, x, y, z, ux, uy, uz, weight, on_surface, cell):
     bank[n, 0], bank[n, 1], bank[n, 2] = x, y, z
     bank[n, 3], bank[n, 4], bank[n, 5] = ux, uy, uz

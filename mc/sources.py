@@ -171,7 +171,7 @@ def emitter_rows(emitters, reservoir_index, surface_index, birth_cell) -> np.nda
     return rows
 
 
-@jit(inline="always")
+@jit()
 def _planar_direction(law, direction, state):
     """Direction about +-z by the emitter's law and the factor its weight takes."""
     if law == LAMBERT:

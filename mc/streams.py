@@ -20,7 +20,7 @@ _STREAM_SALT = np.uint64(0xD1B54A32D192ED03)
 _TO_UNIT = 2.0**-53
 
 
-@jit(inline="always")
+@jit()
 def mix64(z):
     """SplitMix64 finaliser: a bijective avalanche hash of a uint64."""
     z = (z ^ (z >> np.uint64(30))) * _MUL1
@@ -28,13 +28,13 @@ def mix64(z):
     return z ^ (z >> np.uint64(31))
 
 
-@jit(inline="always")
+@jit()
 def history_stream(seed, history):
     """Initial state of the stream of history ``history`` under ``seed``."""
     return mix64(mix64(np.uint64(seed) ^ _STREAM_SALT) + np.uint64(history) * _GOLDEN)
 
 
-@jit(inline="always")
+@jit()
 def uniform(state):
     """One uniform deviate in the open interval (0, 1) and the advanced state."""
     state = state + _GOLDEN

@@ -56,7 +56,7 @@ RECORD = 8
 # ---------------------------------------------------------------- geometry helpers
 
 
-@jit(inline="always")
+@jit()
 def _azimuth(state):
     """cos(phi), sin(phi) of a uniform azimuth: a uniform point (x, y) of the unit disc by rejection,
     cos(phi) = (x^2 - y^2)/r^2, sin(phi) = 2xy/r^2 (the doubled angle of a uniform angle is uniform)."""
@@ -71,7 +71,7 @@ def _azimuth(state):
             return (x * x - y * y) * inv, 2.0 * x * y * inv, state
 
 
-@jit(inline="always")
+@jit()
 def rotate(kx, ky, kz, mu, cphi, sphi):
     """Unit vector at polar cosine mu and azimuth phi about the unit vector (kx, ky, kz)."""
     s = math.sqrt(max(0.0, 1.0 - mu * mu))
@@ -158,7 +158,7 @@ def intensity_grid(a_re, a_im, mu):
     return out
 
 
-@jit(inline="always")
+@jit()
 def _sample_mu(table, state):
     n_l = int(table[HEADER])
     n_cells = int(table[HEADER + 1])
