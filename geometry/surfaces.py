@@ -188,7 +188,7 @@ def surface_value(rows, s, x, y, z):
     return c
 
 
-@jit()
+@jit(inline="always")
 def surface_distance(rows, s, x, y, z, ux, uy, uz, on_surface):
     """Distance t > 0 along p + t u to the next crossing of the surface (inf if none).
 
