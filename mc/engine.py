@@ -52,7 +52,7 @@ from geometry.shapes import first_not_below, z_window
 from geometry.surfaces import surface_distance, surface_normal
 from mc.borrowed import borrow
 from mc.directions import isotropic_direction, lambert_about
-from mc.scattering.sampling import sample_outgoing, scattering_intensity, total_cross_section
+from mc.scattering.sampling import KIND_CLUSTER, sample_outgoing, scattering_intensity, total_cross_section
 from mc.sources import BIRTH_CELL, BULK_INCIDENT, FLUX_PER_SOLID_ANGLE, TABLE, emit
 from mc.streams import history_stream, uniform
 from mc.transfer_matrix import profile_reflection
@@ -70,6 +70,10 @@ from observables.tallies import (
     score_cartesian_mesh,
     score_cylindrical_mesh,
 )
+
+kernel_only = jit(no_cpython_wrapper=True)
+"""The decorator of helpers that only kernels call and that take the model's tuples: numba's
+Python entry point would unbox every array in them (about 0.3 s of compilation each)."""
 
 WITH_BACKGROUND, WITHOUT_BACKGROUND = np.int64(0), np.int64(1)
 """trace's ``ballistic`` flag (numpy integers: ``geometry.jit`` also types every kernel's calls by
@@ -115,9 +119,52 @@ Physics = namedtuple(
     ],
 )
 
-EngineModel = namedtuple("EngineModel", ["geometry", "tallies", "emitters", "impurities", "physics", "particles"])
+Features = namedtuple(
+    "Features",
+    [
+        "impurity_collisions",      # analog impurity collisions, first order or multiple scattering
+        "next_event",               # an impurity scored by the next-event estimator
+        "bulk_incident",            # an emitter of Sorbello Eq. 1 incident on an impurity
+        "scattering_law",           # a medium whose collisions sample a tabulated law (else isotropic)
+        "background_perturbation",  # a first-order or correlated background medium
+        "quantum_interfaces",       # a boundary with a reflection law R(cos theta)
+        "clusters",                 # a scatterer table (impurity or medium law) of a cluster
+    ],
+)
+"""The parts of the engine a model uses, each True or None; :func:`engine_features` derives them
+from the model's arrays.
+
+numba compiles the engine once per pattern of them, and each part's helper takes its flag as its
+last argument and returns at once when it is None.  numba prunes that branch before type
+inference (``enabled is None`` on an argument typed none), so a part a model does not use is not
+compiled, nor anything it calls: a ballistic point contact compiles neither the scattering library
+nor the traces of the first-order and next-event estimators."""
+
+EngineModel = namedtuple("EngineModel",
+                         ["geometry", "tallies", "emitters", "impurities", "physics", "particles", "features"])
 """``particles``: (histories of the call, slots, 7) precomputed source particles of table emitters
-(:class:`mc.sources.TableEmitter`), row h for the call's h-th history; (0, 0, 7) when there are none."""
+(:class:`mc.sources.TableEmitter`), row h for the call's h-th history; (0, 0, 7) when there are none.
+``features``: :class:`Features` of the other parts."""
+
+
+def engine_features(geometry, impurities, physics, emitters) -> Features:
+    """The :class:`Features` a model's arrays use (the only place that decides them)."""
+
+    def used(condition) -> bool | None:
+        return True if condition else None
+
+    has_impurities = impurities.position.shape[0] > 0
+    return Features(
+        impurity_collisions=used(has_impurities and (physics.analog == 1 or physics.multiple_scattering == 1)),
+        next_event=used(np.any(impurities.next_event == 1)),
+        bulk_incident=used(emitters.shape[0] > 0 and np.any(emitters[:, 0].astype(np.int64) == BULK_INCIDENT)),
+        scattering_law=used(np.any(np.diff(geometry.medium_law) > 0)),
+        background_perturbation=used(np.any(geometry.medium_first_order != 0)),
+        quantum_interfaces=used(np.any(geometry.boundary_kind == QUANTUM_INTERFACE)),
+        clusters=used(np.any(impurities.tables[impurities.table_start[:-1]] == KIND_CLUSTER)
+                      or any(geometry.medium_law_tables[a] == KIND_CLUSTER
+                             for a, b in zip(geometry.medium_law[:-1], geometry.medium_law[1:]) if b > a)),
+    )
 
 
 # ------------------------------------------------------------------------------ geometry steps
@@ -171,10 +218,13 @@ def _free_path(mean_free_path, anisotropy, axis, medium, ux, uy, uz, state):
 
 
 @jit()
-def _background_direction(law_offsets, law_tables, medium, ux, uy, uz, state):
+def _background_direction(law_offsets, law_tables, medium, ux, uy, uz, state, scattering_law, clusters):
+    """The direction after a background collision: the medium's law, or isotropic."""
+    if scattering_law is None:
+        return isotropic_direction(state)
     a, b = law_offsets[medium], law_offsets[medium + 1]
     if b > a:
-        return sample_outgoing(law_tables[a:b], ux, uy, uz, state)
+        return sample_outgoing(law_tables[a:b], ux, uy, uz, state, clusters)
     return isotropic_direction(state)
 
 
@@ -193,6 +243,17 @@ def interface_reflection(law, rows, kinds, starts, widths, values, table_cos, ta
 
 
 @jit()
+def _interface_reflects(law, rows, kinds, starts, widths, values, table_cos, table_reflection, index, mu, state,
+                        quantum_interfaces):
+    """Does quantum interface ``index`` reflect a particle with cos theta = mu: (yes, state)."""
+    if quantum_interfaces is None:
+        return False, state  # not reached: the model has no quantum interface (engine_features)
+    reflection = interface_reflection(law, rows, kinds, starts, widths, values, table_cos, table_reflection, index, mu)
+    u, state = uniform(state)
+    return u < reflection, state
+
+
+@jit()
 def _boundary_at(surface_boundaries, boundary_program, tokens, surfaces, s, x, y, z):
     """The first boundary on surface s whose patch holds the point, or -1 (transmit)."""
     for b in range(surface_boundaries[s], surface_boundaries[s + 1]):
@@ -202,7 +263,7 @@ def _boundary_at(surface_boundaries, boundary_program, tokens, surfaces, s, x, y
 
 
 @jit()  # not inlined: one compiled copy serves trace and _transport (inlined: 2.5 s more, same speed)
-def _cross(geo, s, x, y, z, ux, uy, uz, cell, state):
+def _cross(geo, s, x, y, z, ux, uy, uz, cell, state, quantum_interfaces):
     """What surface s does to a particle arriving at r: (u', cell', outcome, reservoir, u.n, state)."""
     b = _boundary_at(geo.surface_boundaries, geo.boundary_program, geo.tokens, geo.surfaces, s, x, y, z)
     kind = TRANSMIT if b < 0 else geo.boundary_kind[b]
@@ -214,12 +275,11 @@ def _cross(geo, s, x, y, z, ux, uy, uz, cell, state):
         u, state = uniform(state)
         kind = SPECULAR if u < geo.boundary_parameter[b] else DIFFUSE
     elif kind == QUANTUM_INTERFACE:
-        reflection = interface_reflection(geo.interface_law, geo.interface_rows, geo.interface_kinds,
-                                          geo.interface_starts, geo.interface_widths, geo.interface_values,
-                                          geo.interface_cos, geo.interface_reflection,
-                                          int(geo.boundary_parameter[b]), abs(un))
-        u, state = uniform(state)
-        kind = SPECULAR if u < reflection else TRANSMIT
+        reflects, state = _interface_reflects(geo.interface_law, geo.interface_rows, geo.interface_kinds,
+                                              geo.interface_starts, geo.interface_widths, geo.interface_values,
+                                              geo.interface_cos, geo.interface_reflection,
+                                              int(geo.boundary_parameter[b]), abs(un), state, quantum_interfaces)
+        kind = SPECULAR if reflects else TRANSMIT
     if kind == SPECULAR:
         return ux - 2.0 * un * nx, uy - 2.0 * un * ny, uz - 2.0 * un * nz, cell, REFLECTED, -1, un, state
     if kind == DIFFUSE:
@@ -230,11 +290,13 @@ def _cross(geo, s, x, y, z, ux, uy, uz, cell, state):
     return ux, uy, uz, new_cell, TRANSMITTED if new_cell >= 0 else LOST_AT_SURFACE, -1, un, state
 
 
-@jit()
-def trace(geo, x, y, z, ux, uy, uz, cell, on_surface, max_events, ballistic, state):
+@kernel_only
+def trace(geo, x, y, z, ux, uy, uz, cell, on_surface, max_events, ballistic, state, scattering_law,
+          quantum_interfaces, clusters):
     """Follow a particle without scoring and return (its fate, state): the reservoir it ends in,
     FATE_STOPPED, FATE_DROPPED (event cap) or FATE_LOST (outside every cell).  ``ballistic`` = 1
-    ignores the background (the propagator G_0 of the correlated background estimator)."""
+    ignores the background (the propagator G_0 of the correlated background estimator); the last
+    three are the model's :class:`Features` of those names."""
     if cell == FIND_CELL:
         cell = _cell_at_birth(geo.tokens, geo.cell_program, geo.surfaces, x, y, z, ux, uy, uz, on_surface)
     if cell < 0:
@@ -252,7 +314,8 @@ def trace(geo, x, y, z, ux, uy, uz, cell, on_surface, max_events, ballistic, sta
             z += t_collision * uz
             if geo.medium_after[medium] == STOP:
                 return FATE_STOPPED, state
-            ux, uy, uz, state = _background_direction(geo.medium_law, geo.medium_law_tables, medium, ux, uy, uz, state)
+            ux, uy, uz, state = _background_direction(geo.medium_law, geo.medium_law_tables, medium, ux, uy, uz, state,
+                                                      scattering_law, clusters)
             on_surface = -1
             continue
         if t_surface == math.inf:
@@ -261,7 +324,8 @@ def trace(geo, x, y, z, ux, uy, uz, cell, on_surface, max_events, ballistic, sta
         x += t_surface * ux
         y += t_surface * uy
         z += t_surface * uz
-        ux, uy, uz, cell, outcome, reservoir, un, state = _cross(geo, s, x, y, z, ux, uy, uz, cell, state)
+        ux, uy, uz, cell, outcome, reservoir, un, state = _cross(geo, s, x, y, z, ux, uy, uz, cell, state,
+                                                                 quantum_interfaces)
         if outcome == ABSORBED:
             return reservoir, state
         if outcome == LOST_AT_SURFACE:
@@ -274,7 +338,7 @@ def trace(geo, x, y, z, ux, uy, uz, cell, on_surface, max_events, ballistic, sta
 
 
 @jit()
-def _crossing_distance(position, tables, table_start, disk_radius, i, x, y, z, ux, uy, uz, length):
+def _crossing_distance(position, tables, table_start, disk_radius, i, x, y, z, ux, uy, uz, length, clusters):
     """Distance to impurity i if the flight crosses its equivalent disk (area sigma_tot(u), normal
     to u) before ``length``, else NaN."""
     dx = position[i, 0] - x
@@ -287,7 +351,7 @@ def _crossing_distance(position, tables, table_start, disk_radius, i, x, y, z, u
     radius = disk_radius[i]
     if miss2 >= radius * radius:
         return math.nan
-    if miss2 * math.pi < total_cross_section(tables[table_start[i]:table_start[i + 1]], ux, uy, uz):
+    if miss2 * math.pi < total_cross_section(tables[table_start[i]:table_start[i + 1]], ux, uy, uz, clusters):
         return t
     return math.nan
 
@@ -331,21 +395,23 @@ def _disk_direction(view, state):
     return -sin_beta * math.cos(angle), -sin_beta * math.sin(angle), cos_beta, weight, state
 
 
-@jit()
-def next_events(acc, geo, tal, imp, phys, state):
+@kernel_only
+def next_events(acc, geo, tal, imp, phys, state, next_event, scattering_law, quantum_interfaces, clusters):
     """Next-event scores of every impurity that asks for them, for one history; returns
     (1 if a trace hit the event cap, state).  One call per history: the model's arrays
     are reference-counted once per call, not once per impurity."""
+    if next_event is None:
+        return 0, state
     dropped = 0
     for i in range(imp.position.shape[0]):
         if imp.next_event[i] == 1:
-            cut, state = _next_event(acc, geo, tal, imp, phys, i, state)
+            cut, state = _next_event(acc, geo, tal, imp, phys, i, state, scattering_law, quantum_interfaces, clusters)
             dropped = max(dropped, cut)
     return dropped, state
 
 
-@jit()
-def _next_event(acc, geo, tal, imp, phys, i, state):
+@kernel_only
+def _next_event(acc, geo, tal, imp, phys, i, state, scattering_law, quantum_interfaces, clusters):
     """Next-event scores of impurity i (see the module docstring)."""
     view = imp.sampling[i]
     kind = int(view[0])
@@ -364,20 +430,23 @@ def _next_event(acc, geo, tal, imp, phys, i, state):
         occupation = phys.reservoir_excess[int(view[6])]
     else:
         # the state k at r0 is filled from where the time-reversed flight -k ends
-        fate, state = trace(geo, x0, y0, z0, -kx, -ky, -kz, cell, on_surface, phys.max_events, WITH_BACKGROUND, state)
+        fate, state = trace(geo, x0, y0, z0, -kx, -ky, -kz, cell, on_surface, phys.max_events, WITH_BACKGROUND, state,
+                            scattering_law, quantum_interfaces, clusters)
         if fate == FATE_DROPPED:
             return 1, state
         occupation = phys.reservoir_excess[fate] if fate >= 0 else 0.0
     if occupation == 0.0:
         return 0, state
-    sigma = total_cross_section(table, kx, ky, kz)
-    qx, qy, qz, state = sample_outgoing(table, kx, ky, kz, state)
+    sigma = total_cross_section(table, kx, ky, kz, clusters)
+    qx, qy, qz, state = sample_outgoing(table, kx, ky, kz, state, clusters)
     base = weight * occupation * FLUX_PER_SOLID_ANGLE
     k = tal.impurity_offset[i, NEXT_EVENT]
     _score_collision(acc, k, base * sigma, kx, ky, kz, qx, qy, qz)
     if kind == VIEW_SPHERE:
-        fate_q, state = trace(geo, x0, y0, z0, qx, qy, qz, cell, on_surface, phys.max_events, WITH_BACKGROUND, state)
-        fate_k, state = trace(geo, x0, y0, z0, kx, ky, kz, cell, on_surface, phys.max_events, WITH_BACKGROUND, state)
+        fate_q, state = trace(geo, x0, y0, z0, qx, qy, qz, cell, on_surface, phys.max_events, WITH_BACKGROUND,
+                              state, scattering_law, quantum_interfaces, clusters)
+        fate_k, state = trace(geo, x0, y0, z0, kx, ky, kz, cell, on_surface, phys.max_events, WITH_BACKGROUND,
+                              state, scattering_law, quantum_interfaces, clusters)
         if fate_q == FATE_DROPPED or fate_k == FATE_DROPPED:
             dropped = 1
         drained = (1.0 if fate_q == phys.drain else 0.0) - (1.0 if fate_k == phys.drain else 0.0)
@@ -390,12 +459,89 @@ def _next_event(acc, geo, tal, imp, phys, i, state):
         returns = 1.0
         if kind == VIEW_DISK:
             fate_b, state = trace(geo, x0, y0, z0, -bx, -by, -bz, cell, on_surface, phys.max_events, WITH_BACKGROUND,
-                                  state)
+                                  state, scattering_law, quantum_interfaces, clusters)
             if fate_b == FATE_DROPPED:
                 dropped = 1
             returns = 0.0 if fate_b == phys.drain else 1.0
-        acc[k + BACKSCATTER] -= base * weight_b * returns * scattering_intensity(table, kx, ky, kz, -bx, -by, -bz)
+        intensity = scattering_intensity(table, kx, ky, kz, -bx, -by, -bz, clusters)
+        acc[k + BACKSCATTER] -= base * weight_b * returns * intensity
     return dropped, state
+
+
+@jit()
+def _nearest_impurity(z_sorted, z_order, position, tables, table_start, disk_radius, disk_reach, x, y, z, ux, uy, uz,
+                      length, last_hit, impurity_collisions, clusters):
+    """Multiple scattering: the impurity whose equivalent disk the flight crosses first within
+    ``length``, other than the one it has just left; returns (its index or -1, the distance)."""
+    if impurity_collisions is None:
+        return -1, length
+    hit = -1
+    n_impurities = position.shape[0]
+    # only disks centred within a disk radius of the flight's z range can meet it; the
+    # nearest crossing is the same whatever order they are tested in
+    z_low, z_high = z_window(z, uz, length, disk_reach)
+    for j in range(first_not_below(z_sorted, 0, n_impurities, z_low), n_impurities):
+        if z_sorted[j] > z_high:
+            break
+        i = z_order[j]
+        if i != last_hit:
+            t = _crossing_distance(position, tables, table_start, disk_radius, i, x, y, z, ux, uy, uz, length,
+                                   clusters)
+            if t == t:
+                hit = i
+                length = t
+    return hit, length
+
+
+@jit()
+def _impurity_collision(acc, impurity_offset, tables, table_start, hit, weight, ux, uy, uz, state,
+                        impurity_collisions, clusters):
+    """Multiple scattering: the particle scatters off impurity ``hit`` into k' ~ |f|^2; scores the
+    collision and returns (k', state)."""
+    if impurity_collisions is None:
+        return ux, uy, uz, state  # not reached: no model without the feature has an impurity hit
+    qx, qy, qz, state = sample_outgoing(tables[table_start[hit]:table_start[hit + 1]], ux, uy, uz, state, clusters)
+    _score_collision(acc, impurity_offset[hit, ANALOG], weight, ux, uy, uz, qx, qy, qz)
+    return qx, qy, qz, state
+
+
+@jit()
+def _next_crossing(position, tables, table_start, disk_radius, first, x, y, z, ux, uy, uz, length,
+                   impurity_collisions, clusters):
+    """First order: the first impurity from index ``first`` on whose equivalent disk the segment
+    crosses, or -1."""
+    if impurity_collisions is None:
+        return -1
+    for i in range(first, position.shape[0]):
+        t = _crossing_distance(position, tables, table_start, disk_radius, i, x, y, z, ux, uy, uz, length, clusters)
+        if t == t:  # not NaN: a crossing
+            return i
+    return -1
+
+
+@kernel_only
+def _first_order_secondary(acc, geo, tal, imp, phys, i, weight, ux, uy, uz, pending, touched, n_touched, state,
+                           impurity_collisions, scattering_law, quantum_interfaces, clusters):
+    """First order: the primary crossing impurity i scatters an independent secondary, traced to its
+    reservoir, while the primary flies on as if the impurity were absent.  The secondary's drain
+    score is added here, the primary's (subtracted) when it ends: ``pending`` and ``touched`` keep
+    them; returns (impurities touched so far, state)."""
+    if impurity_collisions is None:
+        return n_touched, state  # not reached: no crossings without the feature
+    qx, qy, qz, state = sample_outgoing(imp.tables[imp.table_start[i]:imp.table_start[i + 1]], ux, uy, uz, state,
+                                        clusters)
+    k = tal.impurity_offset[i, ANALOG]
+    _score_collision(acc, k, weight, ux, uy, uz, qx, qy, qz)
+    fate_q, state = trace(geo, imp.position[i, 0], imp.position[i, 1], imp.position[i, 2], qx, qy, qz,
+                          imp.cell[i], imp.on_surface[i], phys.max_events, WITH_BACKGROUND, state,
+                          scattering_law, quantum_interfaces, clusters)
+    if fate_q == phys.drain:
+        acc[k + BACKSCATTER] += weight
+    if pending[i] == 0.0:
+        touched[n_touched] = i
+        n_touched += 1
+    pending[i] += weight
+    return n_touched, state
 
 
 # ------------------------------------------------------------------------------ background to first order
@@ -418,9 +564,9 @@ def _focused_point(focus, x, y, z, ux, uy, uz, length, state):
     return t, (upper - lower) * math.sqrt((t - t0) ** 2 + h * h), state
 
 
-@jit()
+@kernel_only
 def _background_collision(acc, geo, tal, phys, x, y, z, ux, uy, uz, length, weight, cell, start_surface, medium,
-                          state):
+                          state, background_perturbation, scattering_law, quantum_interfaces, clusters):
     """The drain-current change of the background on one flight segment, per unit 1/l.
 
     First order (media with ``first_order``, ballistic flights): a collision anywhere on the
@@ -435,17 +581,21 @@ def _background_collision(acc, geo, tal, phys, x, y, z, ux, uy, uz, length, weig
     average.  For a correlated medium the unscattered branch is one ballistic trace from the
     segment's start, scored here; for a first-order one it is the primary's own fate, which the
     caller scores when the particle ends (returned: the weight 1/pdf(t) to charge it with)."""
+    if background_perturbation is None:
+        return False, 0.0, state
     t, inverse_pdf, state = _focused_point(phys.background_focus, x, y, z, ux, uy, uz, length, state)
-    qx, qy, qz, state = _background_direction(geo.medium_law, geo.medium_law_tables, medium, ux, uy, uz, state)
+    qx, qy, qz, state = _background_direction(geo.medium_law, geo.medium_law_tables, medium, ux, uy, uz, state,
+                                              scattering_law, clusters)
     # still on the segment's start surface only if t = 0; an int64 either way, so that numba
     # compiles one trace for every caller (a literal -1 would make a second specialisation)
     on_surface = start_surface if t == 0.0 else -1
     fate, state = trace(geo, x + t * ux, y + t * uy, z + t * uz, qx, qy, qz, cell, on_surface, phys.max_events,
-                        WITHOUT_BACKGROUND, state)
+                        WITHOUT_BACKGROUND, state, scattering_law, quantum_interfaces, clusters)
     dropped = fate == FATE_DROPPED
     score = 1.0 if fate == phys.drain else 0.0
     if geo.medium_first_order[medium] == 2:
-        fate, state = trace(geo, x, y, z, ux, uy, uz, cell, start_surface, phys.max_events, WITHOUT_BACKGROUND, state)
+        fate, state = trace(geo, x, y, z, ux, uy, uz, cell, start_surface, phys.max_events, WITHOUT_BACKGROUND, state,
+                            scattering_law, quantum_interfaces, clusters)
         dropped = dropped or fate == FATE_DROPPED
         if fate == phys.drain:
             score -= 1.0
@@ -458,12 +608,12 @@ def _background_collision(acc, geo, tal, phys, x, y, z, ux, uy, uz, length, weig
 
 @jit(inline="always")
 def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_surface, state, pending, touched,
-               times):
+               times, features):
     """Follow one particle to its end, scoring every segment and surface event; returns (fate, state).
 
     (The model's parts come in separately: unpacking a tuple of arrays per particle would
     reference-count every array in it.)"""
-    n_impurities = imp.position.shape[0]
+    law, interfaces, clusters = features.scattering_law, features.quantum_interfaces, features.clusters
     n_touched = 0
     fate = FATE_DROPPED
     last_hit = -1
@@ -477,19 +627,9 @@ def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_s
         length = min(t_surface, t_collision)
         hit = -1
         if phys.multiple_scattering == 1 and weight != 0.0:
-            # only disks centred within a disk radius of the flight's z range can meet it; the
-            # nearest crossing is the same whatever order they are tested in
-            z_low, z_high = z_window(z, uz, length, imp.disk_reach)
-            for j in range(first_not_below(imp.z_sorted, 0, n_impurities, z_low), n_impurities):
-                if imp.z_sorted[j] > z_high:
-                    break
-                i = imp.z_order[j]
-                if i != last_hit:
-                    t = _crossing_distance(imp.position, imp.tables, imp.table_start, imp.disk_radius, i,
-                                           x, y, z, ux, uy, uz, length)
-                    if t == t:
-                        hit = i
-                        length = t
+            hit, length = _nearest_impurity(imp.z_sorted, imp.z_order, imp.position, imp.tables, imp.table_start,
+                                            imp.disk_radius, imp.disk_reach, x, y, z, ux, uy, uz, length, last_hit,
+                                            features.impurity_collisions, clusters)
         if weight != 0.0:
             score_balls(acc, tal.balls, tal.ball_unbounded, tal.ball_reach, x, y, z, ux, uy, uz, length,
                         weight)
@@ -503,38 +643,28 @@ def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_s
                                      tal.cartesian_lower[m], tal.cartesian_upper[m], tal.cartesian_shape[m])
         if geo.medium_first_order[medium] != 0 and weight != 0.0 and length < math.inf:
             cut, inverse_pdf, state = _background_collision(acc, geo, tal, phys, x, y, z, ux, uy, uz, length, weight,
-                                                            cell, on_surface, medium, state)
+                                                            cell, on_surface, medium, state,
+                                                            features.background_perturbation, law, interfaces,
+                                                            clusters)
             if cut:
                 fate = FATE_DROPPED
                 break
             if geo.medium_first_order[medium] == 1:
                 background_pending += weight * inverse_pdf
         if first_order:
-            # each impurity the primary crosses scatters an independent secondary; the
-            # primary flies on as if the impurity were absent
-            for i in range(n_impurities):
-                t = _crossing_distance(imp.position, imp.tables, imp.table_start, imp.disk_radius, i,
-                                       x, y, z, ux, uy, uz, length)
-                if t != t:  # NaN: no crossing
-                    continue
-                table = imp.tables[imp.table_start[i]:imp.table_start[i + 1]]
-                qx, qy, qz, state = sample_outgoing(table, ux, uy, uz, state)
-                k = tal.impurity_offset[i, ANALOG]
-                _score_collision(acc, k, weight, ux, uy, uz, qx, qy, qz)
-                fate_q, state = trace(geo, imp.position[i, 0], imp.position[i, 1], imp.position[i, 2], qx, qy, qz,
-                                      imp.cell[i], imp.on_surface[i], phys.max_events, WITH_BACKGROUND, state)
-                if fate_q == phys.drain:
-                    acc[k + BACKSCATTER] += weight
-                if pending[i] == 0.0:
-                    touched[n_touched] = i
-                    n_touched += 1
-                pending[i] += weight
+            # each impurity the primary crosses scatters an independent secondary
+            i = _next_crossing(imp.position, imp.tables, imp.table_start, imp.disk_radius, 0, x, y, z, ux, uy, uz,
+                               length, features.impurity_collisions, clusters)
+            while i >= 0:
+                n_touched, state = _first_order_secondary(acc, geo, tal, imp, phys, i, weight, ux, uy, uz, pending,
+                                                          touched, n_touched, state, features.impurity_collisions,
+                                                          law, interfaces, clusters)
+                i = _next_crossing(imp.position, imp.tables, imp.table_start, imp.disk_radius, i + 1, x, y, z,
+                                   ux, uy, uz, length, features.impurity_collisions, clusters)
         if hit >= 0:
-            table = imp.tables[imp.table_start[hit]:imp.table_start[hit + 1]]
-            qx, qy, qz, state = sample_outgoing(table, ux, uy, uz, state)
-            _score_collision(acc, tal.impurity_offset[hit, ANALOG], weight, ux, uy, uz, qx, qy, qz)
+            ux, uy, uz, state = _impurity_collision(acc, tal.impurity_offset, imp.tables, imp.table_start, hit, weight,
+                                                    ux, uy, uz, state, features.impurity_collisions, clusters)
             x, y, z = imp.position[hit, 0], imp.position[hit, 1], imp.position[hit, 2]
-            ux, uy, uz = qx, qy, qz
             on_surface = imp.on_surface[hit]
             cell = imp.cell[hit]
             if cell == FIND_CELL:
@@ -549,7 +679,8 @@ def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_s
             if geo.medium_after[medium] == STOP:
                 fate = FATE_STOPPED
                 break
-            ux, uy, uz, state = _background_direction(geo.medium_law, geo.medium_law_tables, medium, ux, uy, uz, state)
+            ux, uy, uz, state = _background_direction(geo.medium_law, geo.medium_law_tables, medium, ux, uy, uz, state,
+                                                      law, clusters)
             on_surface = -1
             continue
         if t_surface == math.inf:
@@ -558,7 +689,7 @@ def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_s
         x += length * ux
         y += length * uy
         z += length * uz
-        vx, vy, vz, cell, outcome, reservoir, un, state = _cross(geo, s, x, y, z, ux, uy, uz, cell, state)
+        vx, vy, vz, cell, outcome, reservoir, un, state = _cross(geo, s, x, y, z, ux, uy, uz, cell, state, interfaces)
         for t in range(tal.surface_index.shape[0]):
             if tal.surface_index[t] == s and region_contains(
                     tal.surface_tokens, tal.surface_program[t, 0], tal.surface_program[t, 1], geo.surfaces, x, y, z, -1, 0):
@@ -596,24 +727,27 @@ def _bank(bank, n, x, y, z, ux, uy, uz, weight, on_surface, cell):
     bank[n, 6], bank[n, 7], bank[n, 8] = weight, on_surface, cell
 
 
-@jit(inline="always")
-def _bulk_incident(acc, geo, tal, imp, emitters, e, bank, n_bank, state):
+@jit()
+def _bulk_incident(acc, impurity_offset, position, tables, table_start, impurity_cell, impurity_on_surface, cell_medium,
+                   anisotropy, axis, emitters, e, bank, n_bank, state, bulk_incident, clusters):
     """Sorbello Eq. 1 incident on the impurity of emitter e: score the collision, bank the scattered (+)
     and shadow (-) electrons leaving the complex."""
+    if bulk_incident is None:
+        return n_bank, state  # not reached: no model without the feature has such an emitter
     i = int(emitters[e, 5])
     kx, ky, kz, state = isotropic_direction(state)
-    table = imp.tables[imp.table_start[i]:imp.table_start[i + 1]]
-    medium = geo.cell_medium[imp.cell[i]] if imp.cell[i] >= 0 else 0
-    alpha = geo.medium_anisotropy[medium]
-    c = kx * geo.medium_axis[medium, 0] + ky * geo.medium_axis[medium, 1] + kz * geo.medium_axis[medium, 2]
+    table = tables[table_start[i]:table_start[i + 1]]
+    medium = cell_medium[impurity_cell[i]] if impurity_cell[i] >= 0 else 0
+    alpha = anisotropy[medium]
+    c = kx * axis[medium, 0] + ky * axis[medium, 1] + kz * axis[medium, 2]
     tau_ratio = (1.0 + alpha * c * c) / (1.0 + alpha / 3.0)
     occupation = -tau_ratio * (kx * emitters[e, 6] + ky * emitters[e, 7] + kz * emitters[e, 8])
-    weight = emitters[e, 1] * 4.0 * math.pi * total_cross_section(table, kx, ky, kz) * occupation
-    qx, qy, qz, state = sample_outgoing(table, kx, ky, kz, state)
-    _score_collision(acc, tal.impurity_offset[i, NEXT_EVENT], weight, kx, ky, kz, qx, qy, qz)
-    x, y, z = imp.position[i, 0], imp.position[i, 1], imp.position[i, 2]
-    _bank(bank, n_bank, x, y, z, qx, qy, qz, weight, imp.on_surface[i], imp.cell[i])
-    _bank(bank, n_bank + 1, x, y, z, kx, ky, kz, -weight, imp.on_surface[i], imp.cell[i])
+    weight = emitters[e, 1] * 4.0 * math.pi * total_cross_section(table, kx, ky, kz, clusters) * occupation
+    qx, qy, qz, state = sample_outgoing(table, kx, ky, kz, state, clusters)
+    _score_collision(acc, impurity_offset[i, NEXT_EVENT], weight, kx, ky, kz, qx, qy, qz)
+    x, y, z = position[i, 0], position[i, 1], position[i, 2]
+    _bank(bank, n_bank, x, y, z, qx, qy, qz, weight, impurity_on_surface[i], impurity_cell[i])
+    _bank(bank, n_bank + 1, x, y, z, kx, ky, kz, -weight, impurity_on_surface[i], impurity_cell[i])
     return n_bank + 2, state
 
 
@@ -622,7 +756,7 @@ def engine_histories(seed, first, count, chunk, model):
     """Scores (n_chunks, n_scores) of histories first .. first+count-1, one row per ``chunk`` histories."""
     model = borrow(model)
     geo, tal, imp, phys = model.geometry, model.tallies, model.impurities, model.physics
-    emitters, particles = model.emitters, model.particles
+    emitters, particles, features = model.emitters, model.particles, model.features
     n_chunks = (count + chunk - 1) // chunk
     n_impurities = imp.position.shape[0]
     # the kernel's own arrays, borrowed too: the owners live until the return below uses them
@@ -633,10 +767,6 @@ def engine_histories(seed, first, count, chunk, model):
     bank_owner = np.empty((2 * emitters.shape[0], BANK_COLUMNS))
     rows = borrow(acc)
     pending, touched, times, bank = borrow((pending_owner, touched_owner, times_owner, bank_owner))
-    any_next_event = False
-    for i in range(n_impurities):
-        if imp.next_event[i] == 1:
-            any_next_event = True
     for c in range(n_chunks):
         row = rows[c]
         stop = min(count, (c + 1) * chunk)
@@ -645,7 +775,10 @@ def engine_histories(seed, first, count, chunk, model):
             n_bank = 0
             for e in range(emitters.shape[0]):
                 if int(emitters[e, 0]) == BULK_INCIDENT:
-                    n_bank, state = _bulk_incident(row, geo, tal, imp, emitters, e, bank, n_bank, state)
+                    n_bank, state = _bulk_incident(row, tal.impurity_offset, imp.position, imp.tables, imp.table_start,
+                                                   imp.cell, imp.on_surface, geo.cell_medium, geo.medium_anisotropy,
+                                                   geo.medium_axis, emitters, e, bank, n_bank, state,
+                                                   features.bulk_incident, features.clusters)
                     continue
                 if int(emitters[e, 0]) == TABLE:
                     j = int(emitters[e, 5])
@@ -673,13 +806,14 @@ def engine_histories(seed, first, count, chunk, model):
                     continue
                 # the one call site of the (inlined) particle follower keeps the kernel small
                 fate, state = _transport(row, geo, tal, imp, phys, x, y, z, ux, uy, uz, bank[p, 6], cell,
-                                         on_surface, state, pending, touched, times)
+                                         on_surface, state, pending, touched, times, features)
                 if fate == FATE_DROPPED:
                     dropped = 1
                 elif fate == FATE_LOST:
                     lost += 1
-            if any_next_event:
-                cut, state = next_events(row, geo, tal, imp, phys, state)
+            if features.next_event is not None:  # (a call per history costs: it copies the model's tuples)
+                cut, state = next_events(row, geo, tal, imp, phys, state, features.next_event,
+                                         features.scattering_law, features.quantum_interfaces, features.clusters)
                 dropped = max(dropped, cut)
             row[tal.diagnostic_offset + DROPPED] += dropped
             row[tal.diagnostic_offset + LOST] += lost

@@ -32,6 +32,7 @@ from mc.engine import (
     EngineModel,
     ImpurityArrays,
     Physics,
+    engine_features,
     engine_histories,
 )
 from mc.scattering import pack_tables
@@ -174,7 +175,8 @@ class TransportModel:
             n_scores=int(layout.size),
             background_focus=np.array(self.background_focus, dtype=np.float64),
         )
-        return EngineModel(arrays, tallies, emitters, impurities, physics, NO_PARTICLES), layout
+        features = engine_features(arrays, impurities, physics, emitters)
+        return EngineModel(arrays, tallies, emitters, impurities, physics, NO_PARTICLES, features), layout
 
     def _birth_cell(self, emitter) -> int:
         """The one cell every particle of an emitter starts in (checked on sample points)."""

@@ -1,6 +1,11 @@
 """The one engine's parts: surfaces, regions, boundary conditions, track-length scorers, the tally layout."""
 
+import json
 import math
+import os
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -10,6 +15,7 @@ from geometry.model import (
     TABLE_LAW,
     Diffuse,
     Geometry,
+    Medium,
     PartiallySpecular,
     QuantumInterface,
     Reservoir,
@@ -17,7 +23,7 @@ from geometry.model import (
 )
 from geometry.regions import region_contains
 from geometry.surfaces import Plane, Sphere, ZCone, ZCylinder, ZPlane, surface_distance, surface_normal
-from mc.engine import ABSORBED, REFLECTED, TRANSMITTED, _cross
+from mc.engine import ABSORBED, REFLECTED, TRANSMITTED, Features, _cross
 from mc.model import ImpurityModel, TransportModel
 from mc.sources import DiskEmitter
 from mc.streams import history_stream
@@ -125,7 +131,7 @@ def _hits(condition, u, n=20_000):
     out = np.empty((n, 3))
     outcome = np.empty(n, dtype=np.int64)
     for i in range(n):
-        vx, vy, vz, cell, outcome[i], _, _, _ = _cross(arrays, s, 0.3, -0.2, 0.0, *u, 0, np.uint64(history_stream(7, i)))
+        vx, vy, vz, cell, outcome[i], _, _, _ = _cross(arrays, s, 0.3, -0.2, 0.0, *u, 0, np.uint64(history_stream(7, i)), True)
         out[i] = vx, vy, vz
     return out, outcome
 
@@ -177,7 +183,7 @@ def test_quantum_interface_reflects_with_r_of_cos_theta():
 
 def test_reservoir_absorbs_and_transmit_changes_cell():
     arrays, s = _wall(Reservoir("drain"))
-    *_, outcome, reservoir, _, _ = _cross(arrays, s, 0.0, 0.0, 0.0, *INCOMING, 0, np.uint64(history_stream(1, 1)))
+    *_, outcome, reservoir, _, _ = _cross(arrays, s, 0.0, 0.0, 0.0, *INCOMING, 0, np.uint64(history_stream(1, 1)), True)
     assert outcome == ABSORBED and reservoir == 0
     g = Geometry()
     plane, hole = ZPlane(0.0), ZCylinder(1.0)
@@ -186,9 +192,9 @@ def test_reservoir_absorbs_and_transmit_changes_cell():
     g.add_cell(+plane, escape="right")
     arrays = g.arrays()
     s = g.surface_index(plane)
-    _, _, vz, cell, outcome, *_ = _cross(arrays, s, 0.5, 0.0, 0.0, *INCOMING, 0, np.uint64(history_stream(1, 2)))
+    _, _, vz, cell, outcome, *_ = _cross(arrays, s, 0.5, 0.0, 0.0, *INCOMING, 0, np.uint64(history_stream(1, 2)), True)
     assert outcome == TRANSMITTED and cell == 1 and vz == INCOMING[2]
-    _, _, vz, cell, outcome, *_ = _cross(arrays, s, 1.5, 0.0, 0.0, *INCOMING, 0, np.uint64(history_stream(1, 3)))
+    _, _, vz, cell, outcome, *_ = _cross(arrays, s, 1.5, 0.0, 0.0, *INCOMING, 0, np.uint64(history_stream(1, 3)), True)
     assert outcome == REFLECTED and cell == 0 and vz == -INCOMING[2]
 
 
@@ -366,3 +372,91 @@ def test_layout_refuses_a_block_twice_and_reads_batches():
     assert layout.read(totals, "a").shape == (2, 3, 2)
     np.testing.assert_array_equal(layout.read(totals, "a")[1, 2], [10, 11])
     assert tally_arrays(layout).balls.shape == (0, 7)
+
+
+# ------------------------------------------------------------------------------ engine features
+
+_APERTURE = {"name": "f", "seed": 1, "histories": 1000, "batches": 2,
+             "geometry": {"kind": "aperture", "radius": 10.0}, "source": {"kind": "aperture"}}
+_IMPURITY = {"position": [0.0, 0.0, 10.0], "scatterer": {"model": "phase_shifts", "phase_shifts": [0.6, 0.25]}}
+_CLUSTER = {"model": "cluster", "centres": [[0.0, 0.0, -1.0], [0.0, 0.0, 1.0]],
+            "members": [{"model": "isotropic", "cross_section": 0.4}, {"model": "isotropic", "cross_section": 0.4}]}
+FEATURE_CASES = {
+    "ballistic point contact": (dict(_APERTURE, tallies=[{"kind": "current"}]), set()),
+    "impurity, next event": (dict(_APERTURE, impurities=[_IMPURITY], tallies=[{"kind": "wind_force"}]),
+                             {"next_event"}),
+    "impurity, analog": (dict(_APERTURE, impurities=[_IMPURITY], tallies=[{"kind": "wind_force", "estimator": "analog"}]),
+                         {"impurity_collisions"}),
+    "cluster, next event": (dict(_APERTURE, impurities=[dict(_IMPURITY, scatterer=_CLUSTER)],
+                                 tallies=[{"kind": "wind_force"}]), {"next_event", "clusters"}),
+    "background to first order": (dict(_APERTURE, source={"kind": "aperture", "reservoir_radius": 50.0},
+                                       background={"mean_free_path": 1000.0, "estimator": "first_order"},
+                                       tallies=[{"kind": "current"}]), {"background_perturbation"}),
+    "slab": ({"name": "f", "seed": 1, "histories": 1000, "batches": 2,
+              "geometry": {"kind": "slab", "thickness": 2.0, "barrier": {"model": "rectangular", "height": 0.3}},
+              "tallies": [{"kind": "current"}]}, {"quantum_interfaces"}),
+    "bulk": ({"name": "f", "seed": 1, "histories": 1000, "batches": 2, "geometry": {"kind": "bulk"},
+              "background": {"mean_free_path": 200.0}, "field": {"direction": [0.0, 0.0, 1.0]}, "impurities": [{"position": [0, 0, 0], "scatterer": _CLUSTER}],
+              "tallies": [{"kind": "wind_force"}]}, {"bulk_incident", "clusters"}),
+}
+
+
+def _features_in_use(features) -> set[str]:
+    return {name for name in Features._fields if getattr(features, name) is not None}
+
+
+@pytest.mark.parametrize("name", FEATURE_CASES)
+def test_engine_features_are_the_parts_the_model_uses(name, monkeypatch):
+    """Each system's model switches on exactly the engine parts its arrays need (a part left off
+    would silently do nothing: no collisions, no reflection, no cluster amplitude)."""
+    import mc
+    import mc.model
+    from mc.engine import engine_features
+    from mc.systems import system_module
+
+    data, expected = FEATURE_CASES[name]
+    seen = []
+    monkeypatch.setattr(mc.model, "engine_features", lambda *parts: seen.append(engine_features(*parts)) or seen[-1])
+    case = mc.parse_case(data)
+    system_module(case.kind).prepare(case)
+    assert seen and all(_features_in_use(f) == expected for f in seen)
+
+
+def test_a_medium_with_a_scattering_law_switches_the_law_on():
+    from geometry.regions import Everywhere
+    from mc.scattering import isotropic
+
+    for law, expected in [(None, set()), (isotropic(1.0), {"scattering_law"})]:
+        g = Geometry()
+        g.add_cell(Everywhere(), Medium(mean_free_path=5.0, law=law), escape="right")
+        model = TransportModel(g, [DiskEmitter(-10.0, 1.0, +1)], drain="right", reservoir_excess={"left": 1.0})
+        assert _features_in_use(model.compile()[0].features) == expected
+
+
+def test_a_ballistic_case_compiles_none_of_the_parts_it_does_not_use(tmp_path):
+    """In a fresh process with an empty numba cache, a ballistic point contact compiles neither the
+    scattering library, the traces, nor the interface reflection; the helpers of the parts it does
+    not use are compiled only for their flag None (which numba reduces to a return)."""
+    code = textwrap.dedent("""
+        import json, mc, mc.engine as engine, mc.scattering.sampling as sampling
+        mc.run(mc.parse_case({"name": "c", "seed": 1, "histories": 2000, "batches": 2,
+                              "geometry": {"kind": "aperture", "radius": 10.0},
+                              "tallies": [{"kind": "current"}, {"kind": "density", "probes": [[0, 0, 5.0]]}]}))
+        kernels = {"trace": engine.trace, "interface_reflection": engine.interface_reflection,
+                   "sample_outgoing": sampling.sample_outgoing, "total_cross_section": sampling.total_cross_section,
+                   "cluster_amplitude": sampling.cluster_amplitude, "next_events": engine.next_events,
+                   "_background_collision": engine._background_collision, "_bulk_incident": engine._bulk_incident,
+                   "_first_order_secondary": engine._first_order_secondary, "engine_histories": engine.engine_histories}
+        print(json.dumps({name: [[str(t) for t in sig] for sig in k.signatures] for name, k in kernels.items()}))
+    """)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    compiled = json.loads(result.stdout.strip().splitlines()[-1])
+    assert len(compiled["engine_histories"]) == 1  # compiled here, not loaded from a cache
+    for name in ["trace", "interface_reflection", "sample_outgoing", "total_cross_section", "cluster_amplitude"]:
+        assert compiled[name] == [], name
+    flag_position = {"next_events": 6, "_background_collision": 16, "_bulk_incident": 15, "_first_order_secondary": 14}
+    for name, position in flag_position.items():
+        assert compiled[name], name
+        assert all(signature[position] == "none" for signature in compiled[name]), (name, compiled[name])

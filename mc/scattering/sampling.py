@@ -305,13 +305,17 @@ def cluster_amplitude(table, kx, ky, kz, qx, qy, qz):
 
 
 @jit()
-def total_cross_section(table, kx, ky, kz):
-    """sigma_tot(k) in 1/k_F^2; for a cluster (4 pi / k) Im f(k, k) (optical theorem, SPEC §3)."""
-    kind = int(table[0])
-    if kind != KIND_CLUSTER:
-        return table[1]
-    f = cluster_amplitude(table, kx, ky, kz, kx, ky, kz)
-    return 4.0 * math.pi / table[3] * f.imag
+def total_cross_section(table, kx, ky, kz, clusters=True):
+    """sigma_tot(k) in 1/k_F^2; for a cluster (4 pi / k) Im f(k, k) (optical theorem, SPEC §3).
+
+    ``clusters`` = None (here and in :func:`sample_outgoing`, :func:`scattering_intensity`)
+    promises that the table is not a cluster's: numba then prunes the cluster branch before
+    type inference, and a kernel that only meets spherical scatterers does not compile it."""
+    if clusters is not None:
+        if int(table[0]) == KIND_CLUSTER:
+            f = cluster_amplitude(table, kx, ky, kz, kx, ky, kz)
+            return 4.0 * math.pi / table[3] * f.imag
+    return table[1]
 
 
 @jit()
@@ -337,23 +341,27 @@ def _sample_cluster(table, kx, ky, kz, state):
 
 
 @jit()
-def scattering_intensity(table, kx, ky, kz, qx, qy, qz):
-    """|f(k -> q)|^2 in 1/k_F^2 for any scatterer table (unit vectors in)."""
+def scattering_intensity(table, kx, ky, kz, qx, qy, qz, clusters=True):
+    """|f(k -> q)|^2 in 1/k_F^2 for any scatterer table (unit vectors in; ``clusters``: see
+    :func:`total_cross_section`)."""
     kind = int(table[0])
     if kind == KIND_ISOTROPIC:
         return table[1] / (4.0 * math.pi)
-    if kind == KIND_CLUSTER:
-        f = cluster_amplitude(table, kx, ky, kz, qx, qy, qz)
-        return f.real * f.real + f.imag * f.imag
+    if clusters is not None:
+        if kind == KIND_CLUSTER:
+            f = cluster_amplitude(table, kx, ky, kz, qx, qy, qz)
+            return f.real * f.real + f.imag * f.imag
     return legendre_intensity(table, int(table[HEADER]), kx * qx + ky * qy + kz * qz)
 
 
 @jit()
-def sample_outgoing(table, kx, ky, kz, state):
-    """Outgoing unit vector drawn from |f(k -> k')|^2 / sigma_tot(k); returns (kx2, ky2, kz2, state)."""
+def sample_outgoing(table, kx, ky, kz, state, clusters=True):
+    """Outgoing unit vector drawn from |f(k -> k')|^2 / sigma_tot(k); returns (kx2, ky2, kz2, state)
+    (``clusters``: see :func:`total_cross_section`)."""
     kind = int(table[0])
-    if kind == KIND_CLUSTER:
-        return _sample_cluster(table, kx, ky, kz, state)
+    if clusters is not None:
+        if kind == KIND_CLUSTER:
+            return _sample_cluster(table, kx, ky, kz, state)
     if kind == KIND_ISOTROPIC:
         u, state = uniform(state)
         mu = 2.0 * u - 1.0
