@@ -122,8 +122,8 @@ Physics = namedtuple(
 Features = namedtuple(
     "Features",
     [
-        "impurity_collisions",      # analog impurity collisions, first order or multiple scattering
-        "next_event",               # an impurity scored by the next-event estimator
+        "impurities",               # impurity estimators: analog collisions (first order or multiple
+                                    #   scattering) and next-event scores
         "bulk_incident",            # an emitter of Sorbello Eq. 1 incident on an impurity
         "scattering_law",           # a medium whose collisions sample a tabulated law (else isotropic)
         "background_perturbation",  # a first-order or correlated background medium
@@ -134,11 +134,13 @@ Features = namedtuple(
 """The parts of the engine a model uses, each True or None; :func:`engine_features` derives them
 from the model's arrays.
 
-numba compiles the engine once per pattern of them, and each part's helper takes its flag as its
-last argument and returns at once when it is None.  numba prunes that branch before type
-inference (``enabled is None`` on an argument typed none), so a part a model does not use is not
-compiled, nor anything it calls: a ballistic point contact compiles neither the scattering library
-nor the traces of the first-order and next-event estimators."""
+numba compiles the engine once per pattern of them, and each part's helper takes its flag as an
+argument and returns at once when it is None.  numba prunes that branch before type inference
+(``flag is None`` on an argument typed none), so a part a model does not use is not compiled, nor
+anything it calls: a ballistic point contact compiles neither the scattering library nor the
+traces of the first-order and next-event estimators.  The parts are coarse on purpose: each
+pattern compiles the engine's own body again (5-9 s), so the impurity estimators of a flight,
+which one run often mixes, share one flag."""
 
 EngineModel = namedtuple("EngineModel",
                          ["geometry", "tallies", "emitters", "impurities", "physics", "particles", "features"])
@@ -153,10 +155,9 @@ def engine_features(geometry, impurities, physics, emitters) -> Features:
     def used(condition) -> bool | None:
         return True if condition else None
 
-    has_impurities = impurities.position.shape[0] > 0
     return Features(
-        impurity_collisions=used(has_impurities and (physics.analog == 1 or physics.multiple_scattering == 1)),
-        next_event=used(np.any(impurities.next_event == 1)),
+        impurities=used(impurities.position.shape[0] > 0 and (physics.analog == 1 or physics.multiple_scattering == 1
+                                                              or np.any(impurities.next_event == 1))),
         bulk_incident=used(emitters.shape[0] > 0 and np.any(emitters[:, 0].astype(np.int64) == BULK_INCIDENT)),
         scattering_law=used(np.any(np.diff(geometry.medium_law) > 0)),
         background_perturbation=used(np.any(geometry.medium_first_order != 0)),
@@ -396,11 +397,11 @@ def _disk_direction(view, state):
 
 
 @kernel_only
-def next_events(acc, geo, tal, imp, phys, state, next_event, scattering_law, quantum_interfaces, clusters):
+def next_events(acc, geo, tal, imp, phys, state, impurities, scattering_law, quantum_interfaces, clusters):
     """Next-event scores of every impurity that asks for them, for one history; returns
     (1 if a trace hit the event cap, state).  One call per history: the model's arrays
     are reference-counted once per call, not once per impurity."""
-    if next_event is None:
+    if impurities is None:
         return 0, state
     dropped = 0
     for i in range(imp.position.shape[0]):
@@ -470,10 +471,10 @@ def _next_event(acc, geo, tal, imp, phys, i, state, scattering_law, quantum_inte
 
 @jit()
 def _nearest_impurity(z_sorted, z_order, position, tables, table_start, disk_radius, disk_reach, x, y, z, ux, uy, uz,
-                      length, last_hit, impurity_collisions, clusters):
+                      length, last_hit, impurities, clusters):
     """Multiple scattering: the impurity whose equivalent disk the flight crosses first within
     ``length``, other than the one it has just left; returns (its index or -1, the distance)."""
-    if impurity_collisions is None:
+    if impurities is None:
         return -1, length
     hit = -1
     n_impurities = position.shape[0]
@@ -495,11 +496,11 @@ def _nearest_impurity(z_sorted, z_order, position, tables, table_start, disk_rad
 
 @jit()
 def _impurity_collision(acc, impurity_offset, tables, table_start, hit, weight, ux, uy, uz, state,
-                        impurity_collisions, clusters):
+                        impurities, clusters):
     """Multiple scattering: the particle scatters off impurity ``hit`` into k' ~ |f|^2; scores the
     collision and returns (k', state)."""
-    if impurity_collisions is None:
-        return ux, uy, uz, state  # not reached: no model without the feature has an impurity hit
+    if impurities is None:
+        return ux, uy, uz, state  # not reached: a model without impurities has no impurity hit
     qx, qy, qz, state = sample_outgoing(tables[table_start[hit]:table_start[hit + 1]], ux, uy, uz, state, clusters)
     _score_collision(acc, impurity_offset[hit, ANALOG], weight, ux, uy, uz, qx, qy, qz)
     return qx, qy, qz, state
@@ -507,10 +508,10 @@ def _impurity_collision(acc, impurity_offset, tables, table_start, hit, weight, 
 
 @jit()
 def _next_crossing(position, tables, table_start, disk_radius, first, x, y, z, ux, uy, uz, length,
-                   impurity_collisions, clusters):
+                   impurities, clusters):
     """First order: the first impurity from index ``first`` on whose equivalent disk the segment
     crosses, or -1."""
-    if impurity_collisions is None:
+    if impurities is None:
         return -1
     for i in range(first, position.shape[0]):
         t = _crossing_distance(position, tables, table_start, disk_radius, i, x, y, z, ux, uy, uz, length, clusters)
@@ -521,13 +522,13 @@ def _next_crossing(position, tables, table_start, disk_radius, first, x, y, z, u
 
 @kernel_only
 def _first_order_secondary(acc, geo, tal, imp, phys, i, weight, ux, uy, uz, pending, touched, n_touched, state,
-                           impurity_collisions, scattering_law, quantum_interfaces, clusters):
+                           impurities, scattering_law, quantum_interfaces, clusters):
     """First order: the primary crossing impurity i scatters an independent secondary, traced to its
     reservoir, while the primary flies on as if the impurity were absent.  The secondary's drain
     score is added here, the primary's (subtracted) when it ends: ``pending`` and ``touched`` keep
     them; returns (impurities touched so far, state)."""
-    if impurity_collisions is None:
-        return n_touched, state  # not reached: no crossings without the feature
+    if impurities is None:
+        return n_touched, state  # not reached: a model without impurities has no crossings
     qx, qy, qz, state = sample_outgoing(imp.tables[imp.table_start[i]:imp.table_start[i + 1]], ux, uy, uz, state,
                                         clusters)
     k = tal.impurity_offset[i, ANALOG]
@@ -629,7 +630,7 @@ def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_s
         if phys.multiple_scattering == 1 and weight != 0.0:
             hit, length = _nearest_impurity(imp.z_sorted, imp.z_order, imp.position, imp.tables, imp.table_start,
                                             imp.disk_radius, imp.disk_reach, x, y, z, ux, uy, uz, length, last_hit,
-                                            features.impurity_collisions, clusters)
+                                            features.impurities, clusters)
         if weight != 0.0:
             score_balls(acc, tal.balls, tal.ball_unbounded, tal.ball_reach, x, y, z, ux, uy, uz, length,
                         weight)
@@ -654,16 +655,16 @@ def _transport(acc, geo, tal, imp, phys, x, y, z, ux, uy, uz, weight, cell, on_s
         if first_order:
             # each impurity the primary crosses scatters an independent secondary
             i = _next_crossing(imp.position, imp.tables, imp.table_start, imp.disk_radius, 0, x, y, z, ux, uy, uz,
-                               length, features.impurity_collisions, clusters)
+                               length, features.impurities, clusters)
             while i >= 0:
                 n_touched, state = _first_order_secondary(acc, geo, tal, imp, phys, i, weight, ux, uy, uz, pending,
-                                                          touched, n_touched, state, features.impurity_collisions,
+                                                          touched, n_touched, state, features.impurities,
                                                           law, interfaces, clusters)
                 i = _next_crossing(imp.position, imp.tables, imp.table_start, imp.disk_radius, i + 1, x, y, z,
-                                   ux, uy, uz, length, features.impurity_collisions, clusters)
+                                   ux, uy, uz, length, features.impurities, clusters)
         if hit >= 0:
             ux, uy, uz, state = _impurity_collision(acc, tal.impurity_offset, imp.tables, imp.table_start, hit, weight,
-                                                    ux, uy, uz, state, features.impurity_collisions, clusters)
+                                                    ux, uy, uz, state, features.impurities, clusters)
             x, y, z = imp.position[hit, 0], imp.position[hit, 1], imp.position[hit, 2]
             on_surface = imp.on_surface[hit]
             cell = imp.cell[hit]
@@ -733,7 +734,7 @@ def _bulk_incident(acc, impurity_offset, position, tables, table_start, impurity
     """Sorbello Eq. 1 incident on the impurity of emitter e: score the collision, bank the scattered (+)
     and shadow (-) electrons leaving the complex."""
     if bulk_incident is None:
-        return n_bank, state  # not reached: no model without the feature has such an emitter
+        return n_bank, state  # not reached: the model has no bulk-incident emitter
     i = int(emitters[e, 5])
     kx, ky, kz, state = isotropic_direction(state)
     table = tables[table_start[i]:table_start[i + 1]]
@@ -767,6 +768,10 @@ def engine_histories(seed, first, count, chunk, model):
     bank_owner = np.empty((2 * emitters.shape[0], BANK_COLUMNS))
     rows = borrow(acc)
     pending, touched, times, bank = borrow((pending_owner, touched_owner, times_owner, bank_owner))
+    any_next_event = False
+    for i in range(n_impurities):
+        if imp.next_event[i] == 1:
+            any_next_event = True
     for c in range(n_chunks):
         row = rows[c]
         stop = min(count, (c + 1) * chunk)
@@ -811,8 +816,8 @@ def engine_histories(seed, first, count, chunk, model):
                     dropped = 1
                 elif fate == FATE_LOST:
                     lost += 1
-            if features.next_event is not None:  # (a call per history costs: it copies the model's tuples)
-                cut, state = next_events(row, geo, tal, imp, phys, state, features.next_event,
+            if any_next_event:  # (a call per history costs: it copies the model's tuples)
+                cut, state = next_events(row, geo, tal, imp, phys, state, features.impurities,
                                          features.scattering_law, features.quantum_interfaces, features.clusters)
                 dropped = max(dropped, cut)
             row[tal.diagnostic_offset + DROPPED] += dropped
