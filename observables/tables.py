@@ -184,8 +184,12 @@ class ResultRows:
             self.add(observable, values[i], stderrs[i], ref, component=comp, position=position, **columns)
 
     def frame(self) -> pd.DataFrame:
+        # every step holds a copy of all rows (640 000 for a 400 x 400 mesh): the parts' frames go
+        # before the joined table is cleaned, and the clean table is flagged in place
         frames = [pd.DataFrame(part) for part in self.parts]
-        return flag_unscored(results_frame(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()))
+        joined = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        del frames
+        return flag_unscored(results_frame(joined))
 
 
 def _check_units(units) -> None:
@@ -237,7 +241,8 @@ MIN_EFFECTIVE_EVENTS = 100
 
 
 def flag_unscored(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mark estimates that nothing scored, or too little to trust their error bar.
+    """Mark estimates that nothing scored, or too little to trust their error bar, in place (the
+    frame is changed and returned: a copy of a large table would double its memory).
 
     ``unscored``: 0 with a zero batch spread, not known to be zero.  An exact estimator (zero
     variance by construction) keeps stderr 0 with a non-zero value, and an exact zero that equals
@@ -256,7 +261,6 @@ def flag_unscored(frame: pd.DataFrame) -> pd.DataFrame:
         effective = (value / stderr) ** 2
     few = (stderr > 0.0) & np.isfinite(stderr) & (value != 0.0) & ~(reference == 0.0) & (effective < MIN_EFFECTIVE_EVENTS)
     if unscored.any() or few.any():
-        frame = frame.copy()
         frame.loc[unscored, "stderr"] = np.nan
         flags = frame["flag"] if "flag" in frame else pd.Series("", index=frame.index, dtype=object)
         flags = flags.where(~few | (flags.astype(str) != ""), FEW_EVENTS)
