@@ -497,8 +497,9 @@ def _nearest_impurity(z_sorted, z_order, position, tables, table_start, disk_rad
 @jit()
 def _impurity_collision(acc, impurity_offset, tables, table_start, hit, weight, ux, uy, uz, state,
                         impurities, clusters):
-    """Multiple scattering: the particle scatters off impurity ``hit`` into k' ~ |f|^2; scores the
-    collision and returns (k', state)."""
+    """An analog collision with impurity ``hit``: k' ~ |f|^2, the collision and its momentum transfer
+    scored; returns (k', state).  Multiple scattering deflects the particle itself into k', first
+    order starts a secondary along it."""
     if impurities is None:
         return ux, uy, uz, state  # not reached: a model without impurities has no impurity hit
     qx, qy, qz, state = sample_outgoing(tables[table_start[hit]:table_start[hit + 1]], ux, uy, uz, state, clusters)
@@ -529,15 +530,13 @@ def _first_order_secondary(acc, geo, tal, imp, phys, i, weight, ux, uy, uz, pend
     them; returns (impurities touched so far, state)."""
     if impurities is None:
         return n_touched, state  # not reached: a model without impurities has no crossings
-    qx, qy, qz, state = sample_outgoing(imp.tables[imp.table_start[i]:imp.table_start[i + 1]], ux, uy, uz, state,
-                                        clusters)
-    k = tal.impurity_offset[i, ANALOG]
-    _score_collision(acc, k, weight, ux, uy, uz, qx, qy, qz)
+    qx, qy, qz, state = _impurity_collision(acc, tal.impurity_offset, imp.tables, imp.table_start, i, weight,
+                                            ux, uy, uz, state, impurities, clusters)
     fate_q, state = trace(geo, imp.position[i, 0], imp.position[i, 1], imp.position[i, 2], qx, qy, qz,
                           imp.cell[i], imp.on_surface[i], phys.max_events, WITH_BACKGROUND, state,
                           scattering_law, quantum_interfaces, clusters)
     if fate_q == phys.drain:
-        acc[k + BACKSCATTER] += weight
+        acc[tal.impurity_offset[i, ANALOG] + BACKSCATTER] += weight
     if pending[i] == 0.0:
         touched[n_touched] = i
         n_touched += 1

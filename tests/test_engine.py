@@ -438,7 +438,7 @@ def test_a_ballistic_case_compiles_none_of_the_parts_it_does_not_use(tmp_path):
     scattering library, the traces, nor the interface reflection; the helpers of the parts it does
     not use are compiled only for their flag None (which numba reduces to a return)."""
     code = textwrap.dedent("""
-        import json, mc, mc.engine as engine, mc.scattering.sampling as sampling
+        import inspect, json, mc, mc.engine as engine, mc.scattering.sampling as sampling
         mc.run(mc.parse_case({"name": "c", "seed": 1, "histories": 2000, "batches": 2,
                               "geometry": {"kind": "aperture", "radius": 10.0},
                               "tallies": [{"kind": "current"}, {"kind": "density", "probes": [[0, 0, 5.0]]}]}))
@@ -447,16 +447,20 @@ def test_a_ballistic_case_compiles_none_of_the_parts_it_does_not_use(tmp_path):
                    "cluster_amplitude": sampling.cluster_amplitude, "next_events": engine.next_events,
                    "_background_collision": engine._background_collision, "_bulk_incident": engine._bulk_incident,
                    "_first_order_secondary": engine._first_order_secondary, "engine_histories": engine.engine_histories}
-        print(json.dumps({name: [[str(t) for t in sig] for sig in k.signatures] for name, k in kernels.items()}))
+        print(json.dumps({name: {"parameters": list(inspect.signature(k.py_func).parameters),
+                                 "signatures": [[str(t) for t in sig] for sig in k.signatures]}
+                          for name, k in kernels.items()}))
     """)
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     compiled = json.loads(result.stdout.strip().splitlines()[-1])
-    assert len(compiled["engine_histories"]) == 1  # compiled here, not loaded from a cache
+    assert len(compiled["engine_histories"]["signatures"]) == 1  # compiled here, not loaded from a cache
     for name in ["trace", "interface_reflection", "sample_outgoing", "total_cross_section", "cluster_amplitude"]:
-        assert compiled[name] == [], name
-    flag_position = {"next_events": 6, "_background_collision": 16, "_bulk_incident": 15, "_first_order_secondary": 14}
-    for name, position in flag_position.items():
-        assert compiled[name], name
-        assert all(signature[position] == "none" for signature in compiled[name]), (name, compiled[name])
+        assert compiled[name]["signatures"] == [], name
+    flags = {"next_events": "impurities", "_background_collision": "background_perturbation",
+             "_bulk_incident": "bulk_incident", "_first_order_secondary": "impurities"}
+    for name, flag in flags.items():
+        position = compiled[name]["parameters"].index(flag)
+        assert compiled[name]["signatures"], name
+        assert all(signature[position] == "none" for signature in compiled[name]["signatures"]), (name, compiled[name])
